@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-2.0
+# memdiskblk: out-of-tree build and the project's user-facing targets.
+
+ifneq ($(KERNELRELEASE),)
+include $(src)/Kbuild
+else
+
+KVER ?= $(shell uname -r)
+KDIR ?= /lib/modules/$(KVER)/build
+PWD := $(CURDIR)
+
+.PHONY: all modules clean install check demo unit fuzz e2e lint deps
+
+all: modules
+
+modules:
+	$(MAKE) -C $(KDIR) M=$(PWD) modules
+
+install:
+	$(MAKE) -C $(KDIR) M=$(PWD) modules_install
+
+clean:
+	$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null || true
+	$(MAKE) -C tests/unit clean
+
+deps:
+	sh scripts/install-deps.sh
+
+# The whole test suite: unit tests, a bounded fuzz run, static checks and
+# QEMU boots of real MEMDISK on every installed Debian kernel.
+check: deps
+	python3 tests/run.py
+
+demo: deps
+	python3 tests/demo.py
+
+endif

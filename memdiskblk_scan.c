@@ -1,0 +1,445 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memdiskblk_scan.c - find and validate MEMDISK images.
+ *
+ * Pure functions over a window of low memory and a firmware memory map:
+ * no allocation, no locking, no kernel calls. The kernel module includes
+ * this file as it is; the userspace unit tests and the fuzzer compile the
+ * very same file, so what they prove holds for the module.
+ *
+ * Everything read here (the mBFT, the safe-hook chain, the INT 13h vector)
+ * may have been forged or left half-overwritten by any earlier boot stage,
+ * so every length and pointer is checked before it is used.
+ */
+
+#include "memdiskblk.h"
+
+static u16 rd16(const u8 *p)
+{
+	return (u16)(p[0] | p[1] << 8);
+}
+
+static u32 rd32(const u8 *p)
+{
+	return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
+}
+
+/* A real-mode far pointer (offset low, segment high) as a physical address. */
+static u32 far_to_phys(u32 far)
+{
+	return (far >> 16) * 16 + (far & 0xffff);
+}
+
+/* Is [addr, addr + len) inside the window? Written so nothing overflows. */
+static bool in_window(const struct mdb_window *w, u32 addr, u32 len)
+{
+	return addr >= w->base && len <= w->len && addr - w->base <= w->len - len;
+}
+
+static const u8 *at(const struct mdb_window *w, u32 addr)
+{
+	return w->buf + (addr - w->base);
+}
+
+static bool map_touches(const struct mdb_memmap *map, enum mdb_mem_type type,
+			u64 start, u64 end)
+{
+	unsigned int i;
+
+	for (i = 0; i < map->count; i++) {
+		const struct mdb_range *r = &map->ranges[i];
+
+		if (r->type == type && r->start < end && start < r->end)
+			return true;
+	}
+	return false;
+}
+
+/* Is [start, end) covered by the union of the ranges of @type? */
+static bool map_covers(const struct mdb_memmap *map, enum mdb_mem_type type,
+		       u64 start, u64 end)
+{
+	u64 pos = start;
+	unsigned int pass, i;
+
+	/* Each pass moves pos past one more range, so count passes suffice. */
+	for (pass = 0; pass <= map->count && pos < end; pass++) {
+		u64 next = pos;
+
+		for (i = 0; i < map->count; i++) {
+			const struct mdb_range *r = &map->ranges[i];
+
+			if (r->type == type && r->start <= pos && r->end > next)
+				next = r->end;
+		}
+		if (next == pos)
+			return false;
+		pos = next;
+	}
+	return pos >= end;
+}
+
+u32 mdb_scan_start(u16 basemem_kib)
+{
+	u32 start = (u32)basemem_kib * 1024;
+
+	if (start < MDB_SCAN_FLOOR)
+		start = MDB_SCAN_FLOOR;
+	if (start > MDB_LOWMEM_END)
+		start = MDB_LOWMEM_END;
+	return start;
+}
+
+/*
+ * May [addr, addr + size) become a block device? Returns NULL if so, else
+ * the reason. The range must be firmware-reserved from end to end and touch
+ * no System RAM: then it is memory the kernel neither owns nor will hand out.
+ */
+const char *mdb_check_range(u64 addr, u64 size, const struct mdb_memmap *map)
+{
+	if (size == 0)
+		return "empty image";
+	if (size & 511)
+		return "size is not a multiple of 512 bytes";
+	if (addr < MDB_MIN_IMAGE_ADDR)
+		return "image starts below 1 MiB";
+	if (addr >= MDB_4G || size > MDB_4G - addr)
+		return "image does not end below 4 GiB";
+	if (map_touches(map, MDB_MEM_RAM, addr, addr + size))
+		return "image overlaps System RAM";
+	if (!map_covers(map, MDB_MEM_RESERVED, addr, addr + size))
+		return "image is not inside firmware-reserved memory";
+	return NULL;
+}
+
+/* Copy MEMDISK's NUL-terminated command line, if it lies in the window. */
+static void copy_cmdline(const struct mdb_window *w, u32 phys, char *dst)
+{
+	unsigned int i;
+
+	dst[0] = '\0';
+	for (i = 0; i + 1 < MDB_CMDLINE_MAX; i++) {
+		u8 c;
+
+		if (!in_window(w, phys + i, 1))	/* phys < 0x110000 */
+			break;
+		c = *at(w, phys + i);
+		if (!c)
+			break;
+		dst[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+		dst[i + 1] = '\0';
+	}
+}
+
+const char *mdb_parse_mbft(const struct mdb_window *w, u32 table,
+			   struct mdb_image *img)
+{
+	const u8 *p, *mdi;
+	u32 len, i;
+	u16 bytes;
+	u8 sum = 0, shift;
+
+	if (!in_window(w, table, MDB_MBFT_HDR + 2))
+		return "table is not in low memory";
+	p = at(w, table);
+	if (memcmp(p, "mBFT", 4))
+		return "no mBFT signature";
+	len = rd32(p + 4);
+	if (len < MDB_MBFT_MIN_LEN || len > MDB_MBFT_MAX_LEN)
+		return "implausible table length";
+	if (!in_window(w, table, len))
+		return "table runs past the end of low memory";
+	bytes = rd16(p + MDB_MBFT_HDR);
+	if ((u32)bytes + MDB_MBFT_HDR != len)
+		return "MDI size does not match table length";
+	for (i = 0; i < len; i++)
+		sum += p[i];
+	if (sum)
+		return "bad checksum";
+
+	mdi = p + MDB_MBFT_HDR;
+	shift = bytes >= 28 ? mdi[27] : 0;
+	if (shift == 0)
+		shift = 9;	/* MEMDISKs before El Torito support */
+	if (shift != 9 && shift != 11)
+		return "unsupported sector size";
+
+	memset(img, 0, sizeof(*img));
+	img->table = table;
+	img->ver_minor = mdi[2];
+	img->ver_major = mdi[3];
+	img->addr = rd32(mdi + 4);
+	img->size = (u64)rd32(mdi + 8) << shift;
+	img->sector_shift = shift;
+	img->driveno = MDB_DRIVE_UNKNOWN;
+
+	/*
+	 * The drive number and the "ro" flag sit in MEMDISK's private patch
+	 * area right after the MDI. Its layout is known only for the MDI size
+	 * of MEMDISK 4.x to 6.x; for anything else we cannot tell whether the
+	 * user asked for "ro", so we err on the safe side.
+	 */
+	if (bytes == MDB_MDI_PATCHED &&
+	    in_window(w, table + MDB_MBFT_HDR, MDB_PATCH_LEN)) {
+		img->driveno = mdi[52];
+		img->configflags = mdi[55];
+		img->readonly = img->configflags & MDB_CONFIG_READONLY;
+	} else {
+		img->readonly = true;
+	}
+	if (shift == 11)
+		img->readonly = true;	/* CD-ROMs are read-only under MEMDISK */
+
+	copy_cmdline(w, far_to_phys(rd32(mdi + 12)), img->cmdline);
+	return NULL;
+}
+
+struct mdb_find_state {
+	const struct mdb_window *w;
+	const struct mdb_memmap *map;
+	const struct mdb_report *rep;
+	struct mdb_image *out;
+	unsigned int max;
+	unsigned int n;
+	u32 seen[MDB_MAX_TABLES];
+	unsigned int nseen;
+};
+
+static MDB_PRINTF(2, 3)
+void refuse(const struct mdb_report *rep, const char *fmt, ...)
+{
+	char msg[MDB_MSG_MAX];
+	va_list ap;
+
+	if (!rep || !rep->refuse)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	rep->refuse(rep->ctx, msg);
+}
+
+/* Was this table looked at already? If so, note how else it was found. */
+static bool seen_before(struct mdb_find_state *s, u32 table, u8 how)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < s->nseen; i++) {
+		if (s->seen[i] != table)
+			continue;
+		for (j = 0; j < s->n; j++)
+			if (s->out[j].table == table)
+				s->out[j].found |= how;
+		return true;
+	}
+	return false;
+}
+
+static const struct mdb_image *overlapping(const struct mdb_find_state *s,
+					   const struct mdb_image *img)
+{
+	unsigned int i;
+
+	for (i = 0; i < s->n; i++) {
+		const struct mdb_image *o = &s->out[i];
+
+		if (o->addr < img->addr + img->size && img->addr < o->addr + o->size)
+			return o;
+	}
+	return NULL;
+}
+
+/* Look at the table at @table once; keep its image if everything checks. */
+static void consider(struct mdb_find_state *s, u32 table, u8 how)
+{
+	struct mdb_image *img;
+	const struct mdb_image *other;
+	const char *why;
+
+	if (seen_before(s, table, how))
+		return;
+	if (s->nseen == MDB_MAX_TABLES) {
+		refuse(s->rep, "mBFT at %#x: over %u candidate tables, ignored",
+		       table, MDB_MAX_TABLES);
+		return;
+	}
+	s->seen[s->nseen++] = table;
+	if (s->n == s->max) {
+		refuse(s->rep, "mBFT at %#x: over %u images, ignored",
+		       table, s->max);
+		return;
+	}
+
+	img = &s->out[s->n];
+	why = mdb_parse_mbft(s->w, table, img);
+	if (why) {
+		refuse(s->rep, "mBFT at %#x: %s", table, why);
+		return;
+	}
+	/* MEMDISK reserves its resident code; a table in RAM is not one. */
+	if (map_touches(s->map, MDB_MEM_RAM, table, table + rd32(at(s->w, table) + 4)) ||
+	    !map_covers(s->map, MDB_MEM_RESERVED, table, table + MDB_MBFT_HDR)) {
+		refuse(s->rep, "mBFT at %#x: table is not in reserved memory",
+		       table);
+		return;
+	}
+	why = mdb_check_range(img->addr, img->size, s->map);
+	if (why) {
+		refuse(s->rep, "mBFT at %#x: image %#llx+%#llx: %s",
+		       table, img->addr, img->size, why);
+		return;
+	}
+	other = overlapping(s, img);
+	if (other) {
+		refuse(s->rep, "mBFT at %#x: image %#llx+%#llx overlaps the image of mBFT at %#x",
+		       table, img->addr, img->size, other->table);
+		return;
+	}
+	img->found = how;
+	s->n++;
+}
+
+static void scan_tables(struct mdb_find_state *s)
+{
+	const struct mdb_window *w = s->w;
+	u32 addr = (w->base + 15) & ~15u;
+
+	for (; in_window(w, addr, 4); addr += 16)
+		if (!memcmp(at(w, addr), "mBFT", 4))
+			consider(s, addr, MDB_FOUND_SCAN);
+}
+
+/*
+ * Follow the INT 13h safe-hook chain from the interrupt vector. A link that
+ * is not a safe hook ends the walk quietly: it may be the BIOS, a hooker
+ * that does not follow the convention, or memory that was overwritten.
+ */
+static void walk_hooks(struct mdb_find_state *s)
+{
+	u32 visited[MDB_MAX_HOPS];
+	u32 far = s->w->int13_vector;
+	unsigned int hop, i;
+
+	for (hop = 0; hop < MDB_MAX_HOPS; hop++) {
+		u32 hook = far_to_phys(far);
+		const u8 *p;
+
+		if (!in_window(s->w, hook, MDB_HOOK_LEN))
+			return;
+		p = at(s->w, hook);
+		if (memcmp(p + 3, "$INT13SF", 8))
+			return;
+		for (i = 0; i < hop; i++) {
+			if (visited[i] == hook) {
+				refuse(s->rep, "safe hook at %#x: chain loops, stopped",
+				       hook);
+				return;
+			}
+		}
+		visited[hop] = hook;
+		if (!memcmp(p + 11, "MEMDISK ", 8))
+			consider(s, rd32(p + 27), MDB_FOUND_HOOK);
+		far = rd32(p + 19);
+	}
+	refuse(s->rep, "safe hook at %#x: chain longer than %u links, stopped",
+	       far_to_phys(far), MDB_MAX_HOPS);
+}
+
+/*
+ * Find every MEMDISK image: scan the window for mBFT tables, then follow
+ * the safe-hook chain for any the scan could not see. Each table is looked
+ * at once; each refusal is reported once. Returns the number of images
+ * stored in @out, in ascending table order for the scanned ones.
+ */
+unsigned int mdb_find(const struct mdb_window *w,
+		      const struct mdb_memmap *map,
+		      struct mdb_image *out, unsigned int max,
+		      const struct mdb_report *rep)
+{
+	struct mdb_find_state s = {
+		.w = w, .map = map, .rep = rep, .out = out, .max = max,
+	};
+
+	scan_tables(&s);
+	walk_hooks(&s);
+	return s.n;
+}
+
+/* Parse a number: decimal or 0x hex, with an optional K, M or G suffix. */
+static const char *parse_num(const char **sp, u64 *val, bool suffix)
+{
+	const char *s = *sp;
+	unsigned int base = 10, digits = 0;
+	u64 v = 0;
+
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	for (;; s++, digits++) {
+		unsigned int d;
+
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			break;
+		if (v > (~0ull - d) / base)
+			return "number too large";
+		v = v * base + d;
+	}
+	if (!digits)
+		return "number expected";
+	if (suffix) {
+		unsigned int shift = 0;
+
+		switch (*s) {
+		case 'K': case 'k':
+			shift = 10;
+			break;
+		case 'M': case 'm':
+			shift = 20;
+			break;
+		case 'G': case 'g':
+			shift = 30;
+			break;
+		}
+		if (shift) {
+			if (v > (~0ull >> shift))
+				return "number too large";
+			v <<= shift;
+			s++;
+		}
+	}
+	*val = v;
+	*sp = s;
+	return NULL;
+}
+
+/* image=ADDR,SIZE[,ro] */
+const char *mdb_parse_param(const char *s, u64 *addr, u64 *size, bool *ro)
+{
+	const char *why;
+
+	*ro = false;
+	why = parse_num(&s, addr, false);
+	if (why)
+		return why;
+	if (*s++ != ',')
+		return "expected ADDR,SIZE[,ro]";
+	why = parse_num(&s, size, true);
+	if (why)
+		return why;
+	if (s[0] == ',' && s[1] == 'r' && s[2] == 'o') {
+		*ro = true;
+		s += 3;
+	}
+	if (s[0] == '\n')
+		s++;
+	if (*s)
+		return "expected ADDR,SIZE[,ro]";
+	return NULL;
+}

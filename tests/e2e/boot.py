@@ -1,0 +1,67 @@
+"""The one place that boots guests: QEMU under TCG, serial console to a log.
+
+A guest reports facts as "@@ key value" lines (tests/e2e/guest/init); boot()
+returns them with the whole console log, which also carries the kernel's
+own warnings.
+"""
+import subprocess
+import time
+from pathlib import Path
+
+from images import CACHE, MEMDISK
+
+QEMU = "qemu-system-x86_64"
+
+
+class Boot:
+    def __init__(self, log, seconds, timed_out):
+        self.log = log
+        self.seconds = seconds
+        self.timed_out = timed_out
+        self.facts = {}
+        for line in log.splitlines():
+            line = line.rstrip("\r")
+            if line.startswith("@@ "):
+                key, _, value = line[3:].partition(" ")
+                self.facts.setdefault(key, value)
+
+    def get(self, key, default=None):
+        return self.facts.get(key, default)
+
+    def dmesg(self):
+        """The guest's dmesg if it got that far, else the console log."""
+        text = self.log
+        if "@@ dmesg-begin" in text:
+            text = text.split("@@ dmesg-begin", 1)[1].split("@@ dmesg-end")[0]
+        return text
+
+
+def boot(name, image=None, memdisk_args="", kernel=None, initrd=None,
+         append="", mem=1024, timeout=300, extra=()):
+    """Boot MEMDISK with image (or, with kernel and initrd, Linux directly).
+    The console log is kept in CACHE/logs/name.log for a person to read."""
+    logs = CACHE / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log = logs / f"{name}.log"
+    cmd = [QEMU, "-accel", "tcg", "-m", str(mem), "-smp", "2",
+           "-display", "none", "-monitor", "none", "-no-reboot",
+           "-serial", f"file:{log}"]
+    if image is not None:
+        cmd += ["-kernel", str(MEMDISK), "-initrd", str(image),
+                "-append", memdisk_args]
+    else:
+        cmd += ["-kernel", str(kernel), "-initrd", str(initrd),
+                "-append", append]
+    cmd += list(extra)
+    start = time.monotonic()
+    timed_out = False
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        timed_out = True
+    text = Path(log).read_text(errors="replace") if Path(log).exists() else ""
+    return Boot(text, time.monotonic() - start, timed_out)

@@ -1,0 +1,203 @@
+"""End-to-end cases: each one boots real MEMDISK (or no MEMDISK) under QEMU
+with a Debian kernel and says, in its docstring, what it asserts. Guests
+report facts (tests/e2e/guest/init); the assertions are all here."""
+import gzip
+import re
+import shutil
+
+import images
+from boot import boot
+
+BAD_DMESG = re.compile(r"BUG:|WARNING:|Oops|Call Trace|general protection|"
+                       r"ioremap on RAM|memremap attempted")
+
+
+class Case:
+    def __init__(self, name):
+        self.name = name
+        self.checks = 0
+        self.failures = []
+        self.seconds = 0.0
+
+    def expect(self, cond, what):
+        self.checks += 1
+        if not cond:
+            self.failures.append(what)
+        return cond
+
+    def eq(self, got, want, what):
+        return self.expect(got == want, f"{what}: got {got!r}, want {want!r}")
+
+    def booted(self, b):
+        """Every boot: no timeout, the guest ran to its end, clean dmesg."""
+        self.seconds += b.seconds
+        self.expect(not b.timed_out, "guest timed out")
+        self.expect(b.get("done") is not None, "guest did not finish")
+        bad = [line for line in b.dmesg().splitlines() if BAD_DMESG.search(line)]
+        self.expect(not bad, f"dmesg: {bad[:3]}")
+
+
+class Kernel:
+    """What every case on one kernel shares: module, initramfs, images."""
+
+    def __init__(self, kver):
+        self.kver = kver
+        self.short = images.short(kver)
+        self.ko, self.build_log = images.build_module(kver)
+        self.initrd = images.initramfs(kver, self.ko)
+        self.dir = images.CACHE / "img" / kver
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.files = images.data_files(kver)
+
+    def iso(self, name, cmdline, big=0):
+        path = self.dir / f"{name}.iso"
+        return images.iso(path, self.kver, self.initrd, cmdline, self.files,
+                          big=big)
+
+    def boot(self, case, **kw):
+        return boot(f"{self.short}-{case.name}", **kw)
+
+
+def check_dev(c, b, dev, image_path, sector, readonly, drive, args):
+    """The device is the image byte for byte and sysfs describes it."""
+    size = image_path.stat().st_size
+    c.eq(b.get(f"{dev}.present"), "1", f"/dev/{dev} exists")
+    c.eq(b.get(f"{dev}.sha256"), images.sha256_file(image_path),
+         f"{dev} sha256 equals the image's")
+    c.eq(b.get(f"{dev}.sysfs.size"), str(size), "sysfs size")
+    c.eq(b.get(f"{dev}.sysfs.sector_size"), str(sector), "sysfs sector_size")
+    c.eq(b.get(f"{dev}.pbs"), str(sector), "physical block size")
+    c.eq(b.get(f"{dev}.lbs"), "512", "logical block size")
+    c.eq(b.get(f"{dev}.sysfs.readonly"), str(int(readonly)), "sysfs readonly")
+    c.eq(b.get(f"{dev}.ro"), str(int(readonly)), "block layer ro flag")
+    c.eq(b.get(f"{dev}.sysfs.drive"), drive, "sysfs drive")
+    c.eq(b.get(f"{dev}.sysfs.cmdline"), args, "sysfs cmdline (MEMDISK's)")
+    c.expect(re.fullmatch(r"\d+\.\d\d", b.get(f"{dev}.sysfs.version", "")),
+             "sysfs version looks like N.NN")
+    c.expect(re.fullmatch(r"0x[0-9a-f]+", b.get(f"{dev}.sysfs.mbft", "")),
+             "sysfs mbft is an address")
+
+
+def check_write_refused(c, b, dev):
+    c.expect(b.get(f"{dev}.write_rc") not in (None, "0"), "buffered write fails")
+    c.expect(b.get(f"{dev}.write_direct_rc") not in (None, "0"),
+             "direct write with the ro flag cleared fails")
+    c.eq(b.get(f"{dev}.unchanged"), "1", "image unchanged after writes")
+
+
+def case_iso(k, c):
+    """El Torito ISO of 4 KiB + 2 KiB size (what phram refuses): the device
+    is byte-exact, read-only, 2048-byte physical blocks, iso9660 mounts and
+    its files' checksums match, writes fail and change nothing, and
+    memdiskfind in the same guest reports the address and size in sysfs."""
+    args = "iso raw"
+    iso = k.iso("iso", "mdbtest=iso")
+    c.expect(iso.stat().st_size % 4096 == 2048, "ISO size is 4 KiB + 2 KiB")
+    b = k.boot(c, image=iso, memdisk_args=args)
+    c.booted(b)
+    c.eq(b.get("modprobe"), "0", "modprobe succeeds")
+    check_dev(c, b, "memdisk0", iso, 2048, True, "0xe0", args)
+    c.eq(b.get("memdisk1.present"), "0", "no second device")
+    c.eq(b.get("memdisk0.mount"), "ok", "iso9660 mounts")
+    for name, blob in k.files.items():
+        c.eq(b.get(f"memdisk0.file.{name}"), images.hashlib.sha256(blob).hexdigest(),
+             f"file {name} checksum")
+    check_write_refused(c, b, "memdisk0")
+    found = b.get("memdiskfind", "")
+    c.eq(found, f"{b.get('memdisk0.sysfs.addr')},{int(b.get('memdisk0.sysfs.size', '0')):#x}",
+         "memdiskfind agrees with sysfs")
+
+
+def case_iso_gz(k, c):
+    """The same kind of ISO gzip-compressed: MEMDISK unpacks it, and the
+    device holds the uncompressed ISO byte for byte."""
+    iso = k.iso("iso-gz", "mdbtest=readonly")
+    gz = k.dir / "iso-gz.iso.gz"
+    with open(iso, "rb") as src, gzip.open(gz, "wb", 9) as dst:
+        shutil.copyfileobj(src, dst)
+    b = k.boot(c, image=gz, memdisk_args="iso raw")
+    c.booted(b)
+    check_dev(c, b, "memdisk0", iso, 2048, True, "0xe0", "iso raw")
+    check_write_refused(c, b, "memdisk0")
+
+
+def case_harddisk(k, c):
+    """A partitioned hard-disk image ("harddisk"): memdisk0p1 appears and
+    mounts, a file written to it reads back after drop_caches and after the
+    module is reloaded (the write reached MEMDISK's image in memory)."""
+    img = images.harddisk(k.dir / "hd.img", k.kver, k.initrd,
+                          "mdbtest=harddisk", {"blob": k.files["f0.bin"]})
+    b = k.boot(c, image=img, memdisk_args="harddisk")
+    c.booted(b)
+    c.eq(b.get("modprobe"), "0", "modprobe succeeds")
+    c.eq(b.get("memdisk0.sha256"), images.sha256_file(img),
+         "memdisk0 sha256 equals the image's")
+    c.eq(b.get("memdisk0.sysfs.readonly"), "0", "writable")
+    c.eq(b.get("memdisk0.sysfs.sector_size"), "512", "512-byte sectors")
+    c.eq(b.get("memdisk0.sysfs.drive"), "0x80", "BIOS drive 0x80")
+    c.eq(b.get("memdisk0p1.present"), "1", "partition memdisk0p1 exists")
+    c.eq(b.get("memdisk0p1.mount"), "ok", "memdisk0p1 mounts")
+    c.eq(b.get("memdisk0p1.orig"), images.hashlib.sha256(k.files["f0.bin"]).hexdigest(),
+         "file on the partition checksum")
+    c.eq(b.get("memdisk0p1.readback"), "1", "written file reads back")
+    c.eq(b.get("memdisk0p1.persist"), "1", "written file survives reload")
+
+
+def case_harddisk_ro(k, c):
+    """A hard-disk image booted with MEMDISK's "ro" option is read-only:
+    writes fail, the image is unchanged."""
+    img = images.harddisk(k.dir / "hd-ro.img", k.kver, k.initrd,
+                          "mdbtest=readonly", {})
+    b = k.boot(c, image=img, memdisk_args="harddisk ro")
+    c.booted(b)
+    check_dev(c, b, "memdisk0", img, 512, True, "0x80", "harddisk ro")
+    check_write_refused(c, b, "memdisk0")
+
+
+def case_no_memdisk(k, c):
+    """Linux booted without MEMDISK: modprobe fails, no device, the module
+    is not left loaded, one informational line, no warning."""
+    b = k.boot(c, kernel=f"/boot/vmlinuz-{k.kver}", initrd=k.initrd,
+               append=f"{images.CONSOLE} mdbtest=none")
+    c.booted(b)
+    c.expect(b.get("modprobe") not in (None, "0"), "modprobe fails")
+    c.eq(b.get("memdisk0.present"), "0", "no /dev/memdisk0")
+    c.eq(b.get("loaded"), "0", "module not loaded")
+    c.expect("memdiskblk: no MEMDISK image found" in b.dmesg(),
+             "dmesg says no MEMDISK image found")
+
+
+def case_autodetect_off(k, c):
+    """memdiskblk.autodetect=0 on the kernel command line, honoured by
+    modprobe: MEMDISK is there but nothing is registered."""
+    iso = k.iso("noauto", "mdbtest=none memdiskblk.autodetect=0")
+    b = k.boot(c, image=iso, memdisk_args="iso raw")
+    c.booted(b)
+    c.expect(b.get("modprobe") not in (None, "0"), "modprobe fails")
+    c.eq(b.get("memdisk0.present"), "0", "no /dev/memdisk0")
+    c.expect("no MEMDISK image found (autodetect=0)" in b.dmesg(),
+             "dmesg names autodetect=0")
+
+
+def case_cycle(k, c):
+    """20 load/unload cycles each give the same bytes; rmmod is refused
+    while the device is mounted and works after umount."""
+    iso = k.iso("cycle", "mdbtest=cycle")
+    b = k.boot(c, image=iso, memdisk_args="iso raw")
+    c.booted(b)
+    c.eq(b.get("memdisk0.sha256"), images.sha256_file(iso), "first load byte-exact")
+    c.eq(b.get("cycles_ok"), "20", "20 clean load/unload cycles")
+    c.expect(b.get("rmmod_mounted") not in (None, "0"), "rmmod refused while mounted")
+    c.eq(b.get("loaded_after"), "1", "module still loaded")
+    c.eq(b.get("rmmod_after_umount"), "0", "rmmod works after umount")
+
+
+CASES = [
+    ("iso", case_iso),
+    ("iso-gz", case_iso_gz),
+    ("harddisk", case_harddisk),
+    ("harddisk-ro", case_harddisk_ro),
+    ("no-memdisk", case_no_memdisk),
+    ("autodetect-off", case_autodetect_off),
+    ("cycle", case_cycle),
+]

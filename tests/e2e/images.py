@@ -1,0 +1,223 @@
+"""The one place that builds what the guests boot.
+
+Everything is built from Debian packages on this machine into a cache
+directory (MDB_CACHE, default tests/.cache) and reused while its inputs
+are unchanged: the module for each installed kernel, a busybox initramfs
+holding it, and the disk images MEMDISK loads (an El Torito ISO, a
+partitioned hard-disk image, ...), each booting that kernel and initramfs.
+"""
+import gzip
+import hashlib
+import os
+import random
+import shutil
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = Path(os.environ.get("MDB_CACHE", ROOT / "tests" / ".cache"))
+GUEST = Path(__file__).resolve().parent / "guest"
+MEMDISK = Path("/usr/lib/syslinux/memdisk")
+SYSLINUX_BIOS = Path("/usr/lib/syslinux/modules/bios")
+ISOLINUX_BIN = Path("/usr/lib/ISOLINUX/isolinux.bin")
+MBR_BIN = Path("/usr/lib/syslinux/mbr/mbr.bin")
+SOURCES = ["Kbuild", "Makefile", "memdiskblk.c", "memdiskblk.h",
+           "memdiskblk_scan.c", "compat.h"]
+# Filesystems the guest mounts; their dependencies are found in modules.dep.
+FS_MODULES = ["isofs", "vfat", "nls_cp437", "nls_utf8", "nls_ascii"]
+# Guest console: quiet, but warnings and the test's own lines still show.
+CONSOLE = "console=ttyS0 loglevel=4 panic=-1"
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, **kw).stdout
+
+
+def kernels():
+    """Installed kernels that have both an image and headers."""
+    found = []
+    for mod in sorted(Path("/lib/modules").glob("*")):
+        kver = mod.name
+        if (mod / "build").exists() and Path(f"/boot/vmlinuz-{kver}").exists():
+            found.append(kver)
+    return found
+
+
+def short(kver):
+    """6.1.0-56-amd64 -> 6.1, 6.12.117+deb12-amd64 -> 6.12."""
+    return ".".join(kver.split(".")[:2])
+
+
+def build_module(kver, extra_flags=("W=1",)):
+    """Build memdiskblk.ko for kver in its own directory; return (ko, log)."""
+    out = CACHE / "build" / kver
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    for name in SOURCES:
+        shutil.copy(ROOT / name, out / name)
+    log = run(["make", "-C", f"/lib/modules/{kver}/build", f"M={out}",
+               *extra_flags, "modules"])
+    return out / "memdiskblk.ko", log
+
+
+def _module_deps(kver, names):
+    """Kernel modules for names with their dependencies, dependencies first."""
+    base = Path("/lib/modules") / kver
+    deps = {}
+    for line in (base / "modules.dep").read_text().splitlines():
+        mod, _, rest = line.partition(":")
+        deps[Path(mod).name.split(".ko")[0].replace("-", "_")] = \
+            (mod, rest.split())
+    order = []
+
+    def visit(name):
+        mod, needs = deps[name]
+        for dep in needs:
+            visit(Path(dep).name.split(".ko")[0].replace("-", "_"))
+        if mod not in order:
+            order.append(mod)
+    for name in names:
+        if name in deps:  # built in if absent
+            visit(name)
+    return [base / m for m in order]
+
+
+def _uncompressed(src, dst):
+    """Copy a module, undoing Debian's .ko.xz / .ko.zst compression."""
+    if src.suffix == ".xz":
+        dst.write_bytes(subprocess.run(["xz", "-dc", src], check=True,
+                                       stdout=subprocess.PIPE).stdout)
+    elif src.suffix == ".zst":
+        dst.write_bytes(subprocess.run(["zstd", "-dcq", src], check=True,
+                                       stdout=subprocess.PIPE).stdout)
+    else:
+        shutil.copy(src, dst)
+
+
+def initramfs(kver, ko):
+    """A busybox initramfs: tests/e2e/guest/init, the module, memdiskfind."""
+    out = CACHE / "initramfs" / f"{kver}.cpio.gz"
+    stage = CACHE / "initramfs" / kver
+    if stage.exists():
+        shutil.rmtree(stage)
+    for d in ["bin", "sbin", "proc", "sys", "dev", "lib/fsmod",
+              f"lib/modules/{kver}/extra", "lib64", "lib/x86_64-linux-gnu"]:
+        (stage / d).mkdir(parents=True, exist_ok=True)
+    shutil.copy("/bin/busybox", stage / "bin/busybox")
+    applets = run(["/bin/busybox", "--list"]).split()
+    for applet in applets:
+        if applet != "busybox":
+            os.symlink("busybox", stage / "bin" / applet)
+    shutil.copy(GUEST / "init", stage / "init")
+    # memdiskfind is the old recipe's finder; the tests compare against it.
+    shutil.copy("/usr/bin/memdiskfind", stage / "bin/memdiskfind")
+    for lib in ["/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"]:
+        shutil.copy(lib, stage / lib.lstrip("/"))
+    order = []
+    for src in _module_deps(kver, FS_MODULES):
+        name = src.name.split(".ko")[0] + ".ko"
+        _uncompressed(src, stage / "lib/fsmod" / name)
+        order.append(name)
+    (stage / "lib/fsmod/order").write_text("\n".join(order) + "\n")
+    shutil.copy(ko, stage / f"lib/modules/{kver}/extra/memdiskblk.ko")
+    files = sorted(str(p.relative_to(stage)) for p in stage.rglob("*"))
+    cpio = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"],
+                          input=("\n".join(files) + "\n").encode(),
+                          cwd=stage, check=True, stdout=subprocess.PIPE)
+    out.write_bytes(gzip.compress(cpio.stdout, 6))
+    return out
+
+
+def data_files(seed, sizes=(300 * 1024, 4096, 123457)):
+    """Deterministic files whose checksums the guest reports back."""
+    rnd = random.Random(seed)
+    return {f"f{i}.bin": rnd.randbytes(size) for i, size in enumerate(sizes)}
+
+
+def sha256_file(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _boot_tree(tree, kver, initrd, cmdline, files):
+    shutil.copy(f"/boot/vmlinuz-{kver}", tree / "vmlinuz")
+    shutil.copy(initrd, tree / "initrd.gz")
+    (tree / "data").mkdir()
+    for name, blob in files.items():
+        (tree / "data" / name).write_bytes(blob)
+    return ("DEFAULT linux\nPROMPT 0\nLABEL linux\n  KERNEL /vmlinuz\n"
+            f"  APPEND initrd=/initrd.gz {CONSOLE} {cmdline}\n")
+
+
+def iso(path, kver, initrd, cmdline, files, big=0):
+    """An El Torito ISO booting kver; its size is 2 KiB short of a 4 KiB
+    multiple (the size the phram recipe refuses). big adds a file of that
+    many pseudo-random bytes to reach desktop-ISO sizes."""
+    for pad in range(0, 8):
+        tree = Path(str(path) + ".d")
+        if tree.exists():
+            shutil.rmtree(tree)
+        (tree / "isolinux").mkdir(parents=True)
+        cfg = _boot_tree(tree, kver, initrd, cmdline, files)
+        (tree / "isolinux/isolinux.cfg").write_text(cfg)
+        shutil.copy(ISOLINUX_BIN, tree / "isolinux/isolinux.bin")
+        shutil.copy(SYSLINUX_BIOS / "ldlinux.c32", tree / "isolinux")
+        if pad:
+            (tree / "data/pad.bin").write_bytes(b"\0" * 2048 * pad)
+        if big:
+            _write_big(tree / "big.bin", big)
+        run(["xorriso", "-as", "mkisofs", "-quiet", "-o", str(path),
+             "-b", "isolinux/isolinux.bin", "-c", "isolinux/boot.cat",
+             "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table",
+             "-J", "-R", "-V", "MDBTEST", str(tree)])
+        shutil.rmtree(tree)
+        if os.path.getsize(path) % 4096 == 2048:
+            return path
+    raise RuntimeError("could not make an ISO of 4 KiB + 2 KiB size")
+
+
+def _write_big(path, size):
+    """Pseudo-random bytes, fast: a 1 MiB random block salted per MiB."""
+    rnd = random.Random(size)
+    block = bytearray(rnd.randbytes(1 << 20))
+    with open(path, "wb") as f:
+        for i in range(size >> 20):
+            block[:8] = i.to_bytes(8, "little")
+            f.write(block)
+
+
+def harddisk(path, kver, initrd, cmdline, files, label="MDBDISK"):
+    """A hard-disk image: MBR (syslinux mbr.bin), one bootable FAT16
+    partition at 1 MiB with syslinux, the kernel, initramfs and data."""
+    part = Path(str(path) + ".part")
+    tree = Path(str(path) + ".d")
+    for p in (part, tree):
+        if p.is_dir():
+            shutil.rmtree(p)
+        elif p.exists():
+            p.unlink()
+    tree.mkdir()
+    cfg = _boot_tree(tree, kver, initrd, cmdline, files)
+    (tree / "syslinux.cfg").write_text(cfg)
+    part_kib = 40 * 1024
+    run(["mkfs.fat", "-F", "16", "-n", label, "-C", str(part), str(part_kib)])
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    for item in sorted(tree.iterdir()):
+        run(["mcopy", "-s", "-i", str(part), str(item), "::"], env=env)
+    run(["syslinux", "--install", str(part)])
+    with open(path, "wb") as disk:
+        disk.truncate((1 << 20) + part_kib * 1024)
+    run(["sfdisk", "-q", str(path)],
+        input="label: dos\nstart=2048, type=6, bootable\n")
+    with open(path, "r+b") as disk, open(part, "rb") as src:
+        disk.write(MBR_BIN.read_bytes()[:440])
+        disk.seek(1 << 20)
+        shutil.copyfileobj(src, disk)
+    part.unlink()
+    shutil.rmtree(tree)
+    return path
