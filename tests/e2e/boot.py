@@ -38,7 +38,8 @@ class Boot:
 
 def boot(name, image=None, memdisk_args="", kernel=None, initrd=None,
          append="", mem=1024, timeout=300, extra=()):
-    """Boot MEMDISK with image (or, with kernel and initrd, Linux directly).
+    """Boot MEMDISK with image, or Linux directly with kernel and initrd, or
+    neither (extra then says how the guest boots, e.g. from the network).
     The console log is kept in CACHE/logs/name.log for a person to read."""
     logs = CACHE / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -49,7 +50,7 @@ def boot(name, image=None, memdisk_args="", kernel=None, initrd=None,
     if image is not None:
         cmd += ["-kernel", str(MEMDISK), "-initrd", str(image),
                 "-append", memdisk_args]
-    else:
+    elif kernel is not None:
         cmd += ["-kernel", str(kernel), "-initrd", str(initrd),
                 "-append", append]
     cmd += list(extra)

@@ -121,26 +121,43 @@ def case_iso_gz(k, c):
     check_write_refused(c, b, "memdisk0")
 
 
-def case_harddisk(k, c):
-    """A partitioned hard-disk image ("harddisk"): memdisk0p1 appears and
-    mounts, a file written to it reads back after drop_caches and after the
-    module is reloaded (the write reached MEMDISK's image in memory)."""
-    img = images.harddisk(k.dir / "hd.img", k.kver, k.initrd,
-                          "mdbtest=harddisk", {"blob": k.files["f0.bin"]})
-    b = k.boot(c, image=img, memdisk_args="harddisk")
-    c.booted(b)
+def check_rw(c, b, img, drive, fs):
     c.eq(b.get("modprobe"), "0", "modprobe succeeds")
     c.eq(b.get("memdisk0.sha256"), images.sha256_file(img),
          "memdisk0 sha256 equals the image's")
     c.eq(b.get("memdisk0.sysfs.readonly"), "0", "writable")
+    c.eq(b.get("memdisk0.ro"), "0", "block layer ro flag clear")
     c.eq(b.get("memdisk0.sysfs.sector_size"), "512", "512-byte sectors")
-    c.eq(b.get("memdisk0.sysfs.drive"), "0x80", "BIOS drive 0x80")
-    c.eq(b.get("memdisk0p1.present"), "1", "partition memdisk0p1 exists")
-    c.eq(b.get("memdisk0p1.mount"), "ok", "memdisk0p1 mounts")
-    c.eq(b.get("memdisk0p1.orig"), images.hashlib.sha256(k.files["f0.bin"]).hexdigest(),
-         "file on the partition checksum")
-    c.eq(b.get("memdisk0p1.readback"), "1", "written file reads back")
-    c.eq(b.get("memdisk0p1.persist"), "1", "written file survives reload")
+    c.eq(b.get("memdisk0.sysfs.drive"), drive, f"BIOS drive {drive}")
+    c.eq(b.get("fs.present"), "1", f"{fs} exists")
+    c.eq(b.get("fs.mount"), "ok", f"{fs} mounts")
+    c.eq(b.get("fs.orig"), images.hashlib.sha256(b"blob" * 1000).hexdigest(),
+         "file on the filesystem checksum")
+    c.eq(b.get("fs.readback"), "1", "written file reads back")
+    c.eq(b.get("fs.persist"), "1", "written file survives module reload")
+
+
+def case_harddisk(k, c):
+    """A partitioned hard-disk image ("harddisk"): writable, BIOS drive
+    0x80, memdisk0p1 appears and mounts, a file written to it reads back
+    after drop_caches and after the module is reloaded (so the write
+    reached MEMDISK's image in memory)."""
+    img = images.harddisk(k.dir / "hd.img", k.kver, k.initrd,
+                          "mdbtest=rw", {"blob": b"blob" * 1000})
+    b = k.boot(c, image=img, memdisk_args="harddisk")
+    c.booted(b)
+    check_rw(c, b, img, "0x80", "memdisk0p1")
+
+
+def case_floppy(k, c):
+    """A floppy image ("floppy", a FAT superfloppy): writable, BIOS drive
+    0x00, the filesystem on the whole device mounts, and a written file
+    reads back after drop_caches and after the module is reloaded."""
+    img = images.floppy(k.dir / "floppy.img", k.kver, k.initrd,
+                        "mdbtest=rw mdbarg=memdisk0", {"blob": b"blob" * 1000})
+    b = k.boot(c, image=img, memdisk_args="floppy")
+    c.booted(b)
+    check_rw(c, b, img, "0x00", "memdisk0")
 
 
 def case_harddisk_ro(k, c):
@@ -197,7 +214,65 @@ CASES = [
     ("iso-gz", case_iso_gz),
     ("harddisk", case_harddisk),
     ("harddisk-ro", case_harddisk_ro),
+    ("floppy", case_floppy),
     ("no-memdisk", case_no_memdisk),
     ("autodetect-off", case_autodetect_off),
     ("cycle", case_cycle),
+]
+
+
+def case_ipxe(k, c):
+    """The netboot path: QEMU's iPXE ROM fetches a script, MEMDISK and the
+    ISO over QEMU's built-in TFTP; iPXE lowers base memory so MEMDISK's
+    table is not page-aligned, and the device is still byte-exact."""
+    iso = k.iso("ipxe", "mdbtest=readonly")
+    tree = images.ipxe_tree(k.dir / "tftp", iso, "iso raw")
+    b = k.boot(c, kernel=None, image=None, extra=[
+        "-netdev", f"user,id=n0,tftp={tree},bootfile=boot.ipxe",
+        "-device", f"e1000,netdev=n0,romfile={images.IPXE_ROM}",
+        "-boot", "n"])
+    c.booted(b)
+    c.eq(b.get("memdisk0.sha256"), images.sha256_file(iso), "memdisk0 byte-exact")
+    c.eq(b.get("memdisk0.sysfs.readonly"), "1", "read-only")
+    mbft = int(b.get("memdisk0.sysfs.mbft") or "0", 16)
+    c.expect(mbft, "mBFT found")
+    c.expect(mbft & 0xfff, f"mBFT at {mbft:#x} is not page-aligned (iPXE moved MEMDISK)")
+    check_write_refused(c, b, "memdisk0")
+
+
+def case_chained(k, c):
+    """Chained MEMDISK (an outer ISO whose isolinux loads MEMDISK again with
+    an inner ISO): every device is one of the two ISOs byte for byte, the
+    outer one is found, nothing is invented, and following the INT 13h
+    vector into the inner instance's (zeroed) memory does no harm."""
+    inner = k.iso("inner", "mdbtest=all")
+    outer = images.chained_iso(k.dir / "outer.iso", k.kver, k.initrd, inner)
+    b = k.boot(c, image=outer, memdisk_args="iso raw")
+    c.booted(b)
+    c.eq(b.get("modprobe"), "0", "modprobe succeeds")
+    known = {images.sha256_file(inner): "inner", images.sha256_file(outer): "outer"}
+    seen = []
+    for n in range(4):
+        if b.get(f"memdisk{n}.present") == "1":
+            seen.append(known.get(b.get(f"memdisk{n}.sha256"), "unknown"))
+    c.expect("outer" in seen, f"outer ISO exposed (devices: {seen})")
+    c.expect("unknown" not in seen, f"no invented device (devices: {seen})")
+    c.eq(len(seen), len(set(seen)), "each image once")
+
+
+def case_desktop_iso(k, c):
+    """A desktop-sized ISO (2.5 GiB + 2 KiB) in a 3.5 GiB guest: the whole
+    device is byte-exact."""
+    iso = k.iso("big", "mdbtest=all", big=2560 << 20)
+    b = k.boot(c, image=iso, memdisk_args="iso raw", mem=3584, timeout=900)
+    c.booted(b)
+    c.eq(b.get("memdisk0.sha256"), images.sha256_file(iso), "memdisk0 byte-exact")
+    c.eq(b.get("memdisk0.sysfs.size"), str(iso.stat().st_size), "size")
+    iso.unlink()
+
+
+CASES += [
+    ("ipxe", case_ipxe),
+    ("chained", case_chained),
+    ("desktop-iso", case_desktop_iso),
 ]

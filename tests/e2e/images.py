@@ -21,6 +21,7 @@ MEMDISK = Path("/usr/lib/syslinux/memdisk")
 SYSLINUX_BIOS = Path("/usr/lib/syslinux/modules/bios")
 ISOLINUX_BIN = Path("/usr/lib/ISOLINUX/isolinux.bin")
 MBR_BIN = Path("/usr/lib/syslinux/mbr/mbr.bin")
+IPXE_ROM = Path("/usr/lib/ipxe/qemu/pxe-e1000.rom")
 SOURCES = ["Kbuild", "Makefile", "memdiskblk.c", "memdiskblk.h",
            "memdiskblk_scan.c", "compat.h"]
 # Filesystems the guest mounts; their dependencies are found in modules.dep.
@@ -154,19 +155,22 @@ def _boot_tree(tree, kver, initrd, cmdline, files):
             f"  APPEND initrd=/initrd.gz {CONSOLE} {cmdline}\n")
 
 
-def iso(path, kver, initrd, cmdline, files, big=0):
+def iso(path, kver, initrd, cmdline, files, big=0, extra=None, cfg=None):
     """An El Torito ISO booting kver; its size is 2 KiB short of a 4 KiB
     multiple (the size the phram recipe refuses). big adds a file of that
-    many pseudo-random bytes to reach desktop-ISO sizes."""
+    many pseudo-random bytes to reach desktop-ISO sizes; extra maps more
+    file names to paths; cfg replaces the isolinux configuration."""
     for pad in range(0, 8):
         tree = Path(str(path) + ".d")
         if tree.exists():
             shutil.rmtree(tree)
         (tree / "isolinux").mkdir(parents=True)
-        cfg = _boot_tree(tree, kver, initrd, cmdline, files)
-        (tree / "isolinux/isolinux.cfg").write_text(cfg)
+        linux_cfg = _boot_tree(tree, kver, initrd, cmdline, files)
+        (tree / "isolinux/isolinux.cfg").write_text(cfg or linux_cfg)
         shutil.copy(ISOLINUX_BIN, tree / "isolinux/isolinux.bin")
         shutil.copy(SYSLINUX_BIOS / "ldlinux.c32", tree / "isolinux")
+        for name, src in (extra or {}).items():
+            shutil.copy(src, tree / name)
         if pad:
             (tree / "data/pad.bin").write_bytes(b"\0" * 2048 * pad)
         if big:
@@ -181,6 +185,29 @@ def iso(path, kver, initrd, cmdline, files, big=0):
     raise RuntimeError("could not make an ISO of 4 KiB + 2 KiB size")
 
 
+def chained_iso(path, kver, initrd, inner):
+    """An outer ISO whose isolinux loads MEMDISK again with the inner ISO."""
+    cfg = ("DEFAULT inner\nPROMPT 0\nLABEL inner\n  KERNEL /memdisk\n"
+           "  INITRD /inner.iso\n  APPEND iso raw\n")
+    return iso(path, kver, initrd, "", {}, cfg=cfg,
+               extra={"memdisk": MEMDISK, "inner.iso": inner})
+
+
+def ipxe_tree(tree, image, memdisk_args):
+    """A TFTP root for QEMU's iPXE ROM: a script loading MEMDISK + image."""
+    if tree.exists():
+        shutil.rmtree(tree)
+    tree.mkdir(parents=True)
+    shutil.copy(MEMDISK, tree / "memdisk")
+    shutil.copy(image, tree / "image")
+    (tree / "boot.ipxe").write_text(
+        "#!ipxe\n"
+        f"kernel tftp://10.0.2.2/memdisk {memdisk_args}\n"
+        "initrd tftp://10.0.2.2/image\n"
+        "boot\n")
+    return tree
+
+
 def _write_big(path, size):
     """Pseudo-random bytes, fast: a 1 MiB random block salted per MiB."""
     rnd = random.Random(size)
@@ -191,25 +218,37 @@ def _write_big(path, size):
             f.write(block)
 
 
-def harddisk(path, kver, initrd, cmdline, files, label="MDBDISK"):
-    """A hard-disk image: MBR (syslinux mbr.bin), one bootable FAT16
-    partition at 1 MiB with syslinux, the kernel, initramfs and data."""
-    part = Path(str(path) + ".part")
+def _fat_image(path, kver, initrd, cmdline, files, label, kib):
+    """A FAT16 filesystem image with syslinux, the kernel, initramfs, data."""
     tree = Path(str(path) + ".d")
-    for p in (part, tree):
-        if p.is_dir():
-            shutil.rmtree(p)
-        elif p.exists():
-            p.unlink()
+    if tree.exists():
+        shutil.rmtree(tree)
+    if path.exists():
+        path.unlink()
     tree.mkdir()
     cfg = _boot_tree(tree, kver, initrd, cmdline, files)
     (tree / "syslinux.cfg").write_text(cfg)
-    part_kib = 40 * 1024
-    run(["mkfs.fat", "-F", "16", "-n", label, "-C", str(part), str(part_kib)])
+    run(["mkfs.fat", "-F", "16", "-n", label, "-C", str(path), str(kib)])
     env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
     for item in sorted(tree.iterdir()):
-        run(["mcopy", "-s", "-i", str(part), str(item), "::"], env=env)
-    run(["syslinux", "--install", str(part)])
+        run(["mcopy", "-s", "-i", str(path), str(item), "::"], env=env)
+    run(["syslinux", "--install", str(path)])
+    shutil.rmtree(tree)
+    return path
+
+
+def floppy(path, kver, initrd, cmdline, files):
+    """A 24 MiB "superfloppy": FAT16 with no partition table, syslinux in
+    its boot sector. MEMDISK's "floppy" serves it as BIOS drive 0x00."""
+    return _fat_image(path, kver, initrd, cmdline, files, "MDBFLOP", 24 * 1024)
+
+
+def harddisk(path, kver, initrd, cmdline, files):
+    """A hard-disk image: MBR (syslinux mbr.bin), one bootable FAT16
+    partition at 1 MiB with syslinux, the kernel, initramfs and data."""
+    part_kib = 40 * 1024
+    part = _fat_image(Path(str(path) + ".part"), kver, initrd, cmdline,
+                      files, "MDBDISK", part_kib)
     with open(path, "wb") as disk:
         disk.truncate((1 << 20) + part_kib * 1024)
     run(["sfdisk", "-q", str(path)],
@@ -219,5 +258,4 @@ def harddisk(path, kver, initrd, cmdline, files, label="MDBDISK"):
         disk.seek(1 << 20)
         shutil.copyfileobj(src, disk)
     part.unlink()
-    shutil.rmtree(tree)
     return path
