@@ -28,8 +28,9 @@ deps:
 
 # The whole test suite: unit tests, a bounded fuzz run, static checks and
 # QEMU boots of real MEMDISK on every installed Debian kernel.
+FUZZ_SECONDS ?= 60
 check: deps
-	python3 tests/run.py
+	FUZZ_SECONDS=$(FUZZ_SECONDS) python3 tests/run.py
 
 demo: deps
 	python3 tests/demo.py

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * compat.h - the only place that knows about kernel versions.
+ * The only place that knows about kernel versions.
  *
  * Each shim names the release that changed the API, so that the driver
- * reads as if it were written for one kernel. Tested: see README.
+ * reads as if it were written for one kernel. An out-of-tree module has
+ * to test LINUX_VERSION_CODE, so checkpatch's LINUX_VERSION_CODE and
+ * CONSTANT_COMPARISON warnings are ignored for this file alone.
  */
 #ifndef MEMDISKBLK_COMPAT_H
 #define MEMDISKBLK_COMPAT_H

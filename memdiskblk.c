@@ -206,12 +206,16 @@ static DEVICE_ATTR_RO(mbft);
 static ssize_t found_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
+	static const char * const how[] = { "scan", "hook", "param" };
 	u8 found = to_mdb(dev)->img.found;
+	int len = 0;
+	unsigned int i;
 
-	return sysfs_emit(buf, "%s%s%s\n",
-			  found & MDB_FOUND_SCAN ? "scan " : "",
-			  found & MDB_FOUND_HOOK ? "hook " : "",
-			  found & MDB_FOUND_PARAM ? "param " : "");
+	for (i = 0; i < ARRAY_SIZE(how); i++)
+		if (found & (1u << i))
+			len += sysfs_emit_at(buf, len, "%s%s", len ? "," : "",
+					     how[i]);
+	return len + sysfs_emit_at(buf, len, "\n");
 }
 static DEVICE_ATTR_RO(found);
 

@@ -1,34 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * memdiskblk: what the table scan hands to the block driver.
+ * What the table scan hands to the block driver.
  *
  * Everything here is shared by the kernel module and by the userspace unit
- * tests and fuzzer, which compile memdiskblk_scan.c as it is. So this header
- * uses only fixed-width types and a handful of libc/kernel string helpers.
+ * tests and fuzzer, which compile memdiskblk_scan.c as it is. So it uses
+ * only fixed-width types, memcmp/memset and vsnprintf.
  */
 #ifndef MEMDISKBLK_H
 #define MEMDISKBLK_H
 
-#ifdef __KERNEL__
+/*
+ * Userspace builds (unit tests, fuzzer) find small stand-ins for these
+ * three headers in tests/include/linux/.
+ */
 #include <linux/kernel.h>
-#include <linux/types.h>
 #include <linux/string.h>
-#define MDB_PRINTF(a, b)	__printf(a, b)
-#else
-#include <stdarg.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
-typedef uint8_t u8;
-typedef uint16_t u16;
-typedef uint32_t u32;
-typedef unsigned long long u64;	/* as in the kernel, so %llx fits both */
-#define MDB_PRINTF(a, b)	__attribute__((format(printf, a, b)))
-#endif
+#include <linux/types.h>
 
-/* Physical layout facts (see docs/memdisk-layout in README). */
+/* Where MEMDISK puts things (syslinux 4.x to 6.x; see README). */
 #define MDB_LOWMEM_END		0xA0000u	/* end of conventional memory */
 #define MDB_SCAN_FLOOR		0x10000u	/* never scan below 64 KiB */
 #define MDB_BDA_BASEMEM		0x413u		/* BIOS data area: base memory, KiB */

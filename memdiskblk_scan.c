@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * memdiskblk_scan.c - find and validate MEMDISK images.
+ * Find and validate MEMDISK images.
  *
  * Pure functions over a window of low memory and a firmware memory map:
  * no allocation, no locking, no kernel calls. The kernel module includes
@@ -205,7 +205,7 @@ struct mdb_find_state {
 	unsigned int nseen;
 };
 
-static MDB_PRINTF(2, 3)
+static __printf(2, 3)
 void refuse(const struct mdb_report *rep, const char *fmt, ...)
 {
 	char msg[MDB_MSG_MAX];

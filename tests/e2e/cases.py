@@ -32,7 +32,7 @@ class Case:
         """Every boot: no timeout, the guest ran to its end, clean dmesg."""
         self.seconds += b.seconds
         self.expect(not b.timed_out, "guest timed out")
-        self.expect(b.get("done") is not None, "guest did not finish")
+        self.expect(b.get("finished") is not None, "guest did not finish")
         bad = [line for line in b.dmesg().splitlines() if BAD_DMESG.search(line)]
         self.expect(not bad, f"dmesg: {bad[:3]}")
 
@@ -209,6 +209,31 @@ def case_cycle(k, c):
     c.eq(b.get("rmmod_after_umount"), "0", "rmmod works after umount")
 
 
+def case_param(k, c):
+    """image=ADDR,SIZE,ro with the address autodetect found serves the same
+    bytes read-only; together with autodetect the duplicate is refused; a
+    range in System RAM, below 1 MiB, empty, running past the reserved
+    area or past 4 GiB, or malformed is refused with one dmesg line each."""
+    iso = k.iso("param", "mdbtest=param")
+    b = k.boot(c, image=iso, memdisk_args="iso raw")
+    c.booted(b)
+    c.eq(b.get("modprobe"), "0", "modprobe with image= succeeds")
+    c.eq(b.get("memdisk0.sha256"), images.sha256_file(iso), "byte-exact")
+    c.eq(b.get("memdisk0.sysfs.found"), "param", "found by param")
+    c.eq(b.get("memdisk0.sysfs.readonly"), "1", ",ro makes it read-only")
+    c.eq(b.get("memdisk0.sysfs.sector_size"), "512", "512-byte sectors")
+    c.eq(b.get("both.modprobe"), "0", "autodetect + same image= loads")
+    c.eq(b.get("both.memdisk1"), "0", "the duplicate is not a second device")
+    d = b.dmesg()
+    c.expect("overlaps a MEMDISK image, refused" in d, "duplicate refused in dmesg")
+    bad = {k_[4:]: v for k_, v in b.facts.items() if k_.startswith("bad.")}
+    c.eq(len(bad), 7, "seven bad image= values tried")
+    for value, rc in bad.items():
+        c.expect(rc != "0", f"image={value} refused")
+        c.eq(len(re.findall(rf"image={re.escape(value)}: .*, refused", d)), 1,
+             f"one dmesg line for image={value}")
+
+
 CASES = [
     ("iso", case_iso),
     ("iso-gz", case_iso_gz),
@@ -218,6 +243,7 @@ CASES = [
     ("no-memdisk", case_no_memdisk),
     ("autodetect-off", case_autodetect_off),
     ("cycle", case_cycle),
+    ("param", case_param),
 ]
 
 

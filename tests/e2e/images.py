@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import os
 import random
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -113,9 +114,8 @@ def initramfs(kver, ko):
             os.symlink("busybox", stage / "bin" / applet)
     shutil.copy(GUEST / "init", stage / "init")
     # memdiskfind is the old recipe's finder; the tests compare against it.
-    shutil.copy("/usr/bin/memdiskfind", stage / "bin/memdiskfind")
-    for lib in ["/lib/x86_64-linux-gnu/libc.so.6", "/lib64/ld-linux-x86-64.so.2"]:
-        shutil.copy(lib, stage / lib.lstrip("/"))
+    (stage / "usr/bin").mkdir(parents=True, exist_ok=True)
+    _copy_with_libs("/usr/bin/memdiskfind", stage)
     order = []
     for src in _module_deps(kver, FS_MODULES):
         name = src.name.split(".ko")[0] + ".ko"
@@ -123,12 +123,37 @@ def initramfs(kver, ko):
         order.append(name)
     (stage / "lib/fsmod/order").write_text("\n".join(order) + "\n")
     shutil.copy(ko, stage / f"lib/modules/{kver}/extra/memdiskblk.ko")
+    _add_kmod(stage, kver)
     files = sorted(str(p.relative_to(stage)) for p in stage.rglob("*"))
     cpio = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"],
                           input=("\n".join(files) + "\n").encode(),
                           cwd=stage, check=True, stdout=subprocess.PIPE)
     out.write_bytes(gzip.compress(cpio.stdout, 6))
     return out
+
+
+def _copy_with_libs(binary, stage):
+    """Copy a dynamically linked program and the libraries ldd names."""
+    shutil.copy(binary, stage / binary.lstrip("/"))
+    for lib in re.findall(r"(/\S+\.so[.\d]*)", run(["ldd", binary])):
+        dest = stage / lib.lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(lib, dest)
+
+
+def _add_kmod(stage, kver):
+    """kmod's modprobe, as distributions' initramfs use (busybox's retries a
+    failed finit_module with init_module, so a refused load runs twice)."""
+    (stage / "usr/bin").mkdir(parents=True, exist_ok=True)
+    _copy_with_libs("/usr/bin/kmod", stage)
+    for tool in ["modprobe", "insmod", "rmmod", "lsmod", "depmod", "modinfo"]:
+        (stage / "bin" / tool).unlink(missing_ok=True)
+        os.symlink("/usr/bin/kmod", stage / "sbin" / tool)
+    src = Path("/lib/modules") / kver
+    for name in ["modules.order", "modules.builtin", "modules.builtin.modinfo"]:
+        if (src / name).exists():
+            shutil.copy(src / name, stage / f"lib/modules/{kver}" / name)
+    run(["depmod", "-b", str(stage), kver])
 
 
 def data_files(seed, sizes=(300 * 1024, 4096, 123457)):

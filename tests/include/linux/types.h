@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Userspace stand-in for <linux/types.h>: the kernel's fixed-width types. */
+#ifndef MDB_SHIM_LINUX_TYPES_H
+#define MDB_SHIM_LINUX_TYPES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef unsigned char u8;
+typedef unsigned short u16;
+typedef unsigned int u32;
+typedef unsigned long long u64;	/* as in the kernel, so %llx fits */
+
+#endif
