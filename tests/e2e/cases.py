@@ -135,6 +135,9 @@ def check_rw(c, b, img, drive, fs):
          "file on the filesystem checksum")
     c.eq(b.get("fs.readback"), "1", "written file reads back")
     c.eq(b.get("fs.persist"), "1", "written file survives module reload")
+    c.eq(b.get("last.read"), "512", "the last sector reads")
+    c.eq(b.get("past.read"), "0", "nothing reads past the end")
+    c.expect(b.get("past.write") not in (None, "0"), "a write past the end fails")
 
 
 def case_harddisk(k, c):
