@@ -9,7 +9,7 @@ KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 PWD := $(CURDIR)
 
-.PHONY: all modules clean install check demo unit fuzz e2e lint deps
+.PHONY: all modules clean install check demo matrix deps
 
 all: modules
 
@@ -34,5 +34,10 @@ check: deps
 
 demo: deps
 	python3 tests/demo.py
+
+# Build and core boots on 5.10 (bullseye), 6.1, 6.12 and the newest
+# trixie-backports kernel, each release's headers in its own chroot.
+matrix: deps
+	python3 tests/matrix.py
 
 endif

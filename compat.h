@@ -4,14 +4,17 @@
  *
  * Each shim names the release that changed the API, so that the driver
  * reads as if it were written for one kernel. An out-of-tree module has
- * to test LINUX_VERSION_CODE, so checkpatch's LINUX_VERSION_CODE and
- * CONSTANT_COMPARISON warnings are ignored for this file alone.
+ * to test LINUX_VERSION_CODE, and old kernels' branches must call the APIs
+ * those kernels have, so checkpatch's LINUX_VERSION_CODE,
+ * CONSTANT_COMPARISON and DEPRECATED_API warnings are ignored for this file
+ * alone.
  */
 #ifndef MEMDISKBLK_COMPAT_H
 #define MEMDISKBLK_COMPAT_H
 
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
+#include <linux/highmem.h>
 #include <linux/version.h>
 
 /* 6.14 merges whenever possible and dropped BLK_MQ_F_SHOULD_MERGE. */
@@ -21,8 +24,35 @@
 #define MDB_MQ_F_MERGE		0
 #endif
 
-/* What the driver wants from the request queue, whatever the kernel. */
-struct mdb_queue_limits {
+/* 5.14 added BLK_MQ_F_NO_SCHED_BY_DEFAULT; before it, no scheduler at all. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 14, 0)
+#define MDB_MQ_F_NO_SCHED	BLK_MQ_F_NO_SCHED_BY_DEFAULT
+#else
+#define MDB_MQ_F_NO_SCHED	BLK_MQ_F_NO_SCHED
+#endif
+
+/* 5.15 added bvec_kmap_local(); before it, kmap_atomic() of the page. */
+static inline void *mdb_kmap_bvec(struct bio_vec *bv)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 15, 0)
+	return bvec_kmap_local(bv);
+#else
+	return kmap_atomic(bv->bv_page) + bv->bv_offset;
+#endif
+}
+
+static inline void mdb_kunmap(void *p)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 15, 0)
+	kunmap_local(p);
+#else
+	kunmap_atomic(p);
+#endif
+}
+
+/* What the driver wants from its disk and queue, whatever the kernel. */
+struct mdb_disk_params {
+	unsigned int minors;
 	unsigned int physical_block_size;
 	unsigned int max_hw_sectors;
 	unsigned short max_segments;
@@ -31,10 +61,12 @@ struct mdb_queue_limits {
 /*
  * 6.9 passes struct queue_limits to blk_mq_alloc_disk(); 6.11 moved the
  * queue flags there as features and made non-rotational the default.
- * Before 6.9 the limits are set on the allocated queue one by one.
+ * From 5.14 to 6.8 the limits are set on the allocated queue one by one;
+ * before 5.14 there was no blk_mq_alloc_disk(): queue and disk were made
+ * apart and joined by hand.
  */
 static inline struct gendisk *
-mdb_alloc_disk(struct blk_mq_tag_set *set, const struct mdb_queue_limits *l,
+mdb_alloc_disk(struct blk_mq_tag_set *set, const struct mdb_disk_params *l,
 	       void *queuedata)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
@@ -52,16 +84,62 @@ mdb_alloc_disk(struct blk_mq_tag_set *set, const struct mdb_queue_limits *l,
 #endif
 	return disk;
 #else
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 14, 0)
 	struct gendisk *disk = blk_mq_alloc_disk(set, queuedata);
 
 	if (IS_ERR(disk))
 		return disk;
+#else
+	struct request_queue *q = blk_mq_init_queue(set);
+	struct gendisk *disk;
+
+	if (IS_ERR(q))
+		return ERR_CAST(q);
+	disk = alloc_disk(l->minors);
+	if (!disk) {
+		blk_cleanup_queue(q);
+		return ERR_PTR(-ENOMEM);
+	}
+	q->queuedata = queuedata;
+	disk->queue = q;
+#endif
 	blk_queue_logical_block_size(disk->queue, SECTOR_SIZE);
 	blk_queue_physical_block_size(disk->queue, l->physical_block_size);
 	blk_queue_max_hw_sectors(disk->queue, l->max_hw_sectors);
 	blk_queue_max_segments(disk->queue, l->max_segments);
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, disk->queue);
 	return disk;
+#endif
+}
+
+/* 5.15 made device_add_disk() return an error. */
+static inline int mdb_add_disk(struct gendisk *disk,
+			       const struct attribute_group **groups)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 15, 0)
+	return device_add_disk(NULL, disk, groups);
+#else
+	device_add_disk(NULL, disk, groups);
+	return 0;
+#endif
+}
+
+/*
+ * Drop a disk from mdb_alloc_disk() (after del_gendisk() if it was added):
+ * 6.0 frees the queue with the disk; 5.14 to 5.19 had blk_cleanup_disk();
+ * before 5.14 the queue was cleaned up on its own.
+ */
+static inline void mdb_put_disk(struct gendisk *disk)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 0, 0)
+	put_disk(disk);
+#elif LINUX_VERSION_CODE >= KERNEL_VERSION(5, 14, 0)
+	blk_cleanup_disk(disk);
+#else
+	struct request_queue *q = disk->queue;
+
+	put_disk(disk);
+	blk_cleanup_queue(q);
 #endif
 }
 

@@ -95,7 +95,7 @@ static blk_status_t mdb_do_request(struct mdb_dev *dev, struct request *rq)
 	}
 
 	rq_for_each_segment(bv, rq, iter) {
-		void *p = bvec_kmap_local(&bv);
+		void *p = mdb_kmap_bvec(&bv);
 
 		if (write) {
 			memcpy(dev->virt + pos, p, bv.bv_len);
@@ -103,7 +103,7 @@ static blk_status_t mdb_do_request(struct mdb_dev *dev, struct request *rq)
 			memcpy(p, dev->virt + pos, bv.bv_len);
 			flush_dcache_page(bv.bv_page);
 		}
-		kunmap_local(p);
+		mdb_kunmap(p);
 		pos += bv.bv_len;
 	}
 	return BLK_STS_OK;
@@ -370,7 +370,7 @@ static void mdb_free_dev(struct mdb_dev *dev)
 {
 	if (dev->disk) {
 		del_gendisk(dev->disk);
-		put_disk(dev->disk);
+		mdb_put_disk(dev->disk);
 	}
 	if (dev->virt)
 		memunmap(dev->virt);
@@ -381,7 +381,8 @@ static void mdb_free_dev(struct mdb_dev *dev)
 
 static int mdb_add_dev(const struct mdb_image *img, int index)
 {
-	struct mdb_queue_limits lim = {
+	struct mdb_disk_params params = {
+		.minors = MDB_MINORS,
 		.physical_block_size = 1u << img->sector_shift,
 		.max_hw_sectors = MDB_MAX_HW_SECTORS,
 		.max_segments = MDB_MAX_SEGMENTS,
@@ -413,7 +414,7 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 		goto fail;
 	}
 
-	disk = mdb_alloc_disk(&mdb_tag_set, &lim, dev);
+	disk = mdb_alloc_disk(&mdb_tag_set, &params, dev);
 	if (IS_ERR(disk)) {
 		err = PTR_ERR(disk);
 		goto fail;
@@ -428,9 +429,9 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 	set_capacity(disk, img->size >> SECTOR_SHIFT);
 	set_disk_ro(disk, dev->readonly);
 
-	err = device_add_disk(NULL, disk, mdb_attr_groups);
+	err = mdb_add_disk(disk, mdb_attr_groups);
 	if (err) {
-		put_disk(disk);
+		mdb_put_disk(disk);
 		dev->disk = NULL;
 		goto fail;
 	}
@@ -464,7 +465,7 @@ static int mdb_init_tag_set(void)
 	set->queue_depth = MDB_QUEUE_DEPTH;
 	set->numa_node = NUMA_NO_NODE;
 	/* An I/O scheduler would only add a lock in front of a memcpy. */
-	set->flags = MDB_MQ_F_MERGE | BLK_MQ_F_NO_SCHED_BY_DEFAULT;
+	set->flags = MDB_MQ_F_MERGE | MDB_MQ_F_NO_SCHED;
 	return blk_mq_alloc_tag_set(set);
 }
 

@@ -13,7 +13,7 @@ qemu-system-x86 ipxe-qemu
 syslinux syslinux-common syslinux-utils isolinux xorriso
 busybox-static cpio gzip xz-utils zstd
 dosfstools mtools fdisk e2fsprogs
-python3 clang cppcheck shellcheck linux-source
+python3 clang cppcheck shellcheck linux-source debootstrap
 "
 
 missing=""

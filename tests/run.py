@@ -2,7 +2,8 @@
 """The whole test suite, one line per case, then "N passed, N failed".
 
 Runs, in order: static checks (tests/static.py), unit tests and a bounded
-fuzz run (tests/unit/Makefile), and the QEMU boots (tests/e2e/run.py).
+fuzz run (tests/unit/Makefile), the QEMU boots (tests/e2e/run.py) and the
+kernel matrix (tests/matrix.py; skipped when e2e filters are given).
 Each part prints PASS/FAIL lines and its own summary; this sums them.
 A part that dies without a summary counts as one failure.
 
@@ -58,6 +59,8 @@ def main(args):
                   f"FUZZ_SECONDS={fuzz_seconds}"]),
         ("e2e", [sys.executable, "tests/e2e/run.py", *args]),
     ]
+    if not args:
+        parts.append(("matrix", [sys.executable, "tests/matrix.py"]))
     passed = failed = 0
     for name, cmd in parts:
         p, f = part(name, cmd)

@@ -177,7 +177,7 @@ def case_harddisk_ro(k, c):
 def case_no_memdisk(k, c):
     """Linux booted without MEMDISK: modprobe fails, no device, the module
     is not left loaded, one informational line, no warning."""
-    b = k.boot(c, kernel=f"/boot/vmlinuz-{k.kver}", initrd=k.initrd,
+    b = k.boot(c, kernel=images.vmlinuz(k.kver), initrd=k.initrd,
                append=f"{images.CONSOLE} mdbtest=none")
     c.booted(b)
     c.expect(b.get("modprobe") not in (None, "0"), "modprobe fails")

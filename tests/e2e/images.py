@@ -46,6 +46,28 @@ def kernels():
     return found
 
 
+# Kernels that are not installed on this machine (tests/matrix.py adds the
+# ones it unpacks from other Debian releases): kver -> (vmlinuz, modules
+# directory, chroot holding that release's headers and compiler).
+OTHER_KERNELS = {}
+
+
+def register_kernel(kver, vmlinuz, moddir, chroot):
+    OTHER_KERNELS[kver] = (Path(vmlinuz), Path(moddir), Path(chroot))
+
+
+def vmlinuz(kver):
+    if kver in OTHER_KERNELS:
+        return OTHER_KERNELS[kver][0]
+    return Path(f"/boot/vmlinuz-{kver}")
+
+
+def moddir(kver):
+    if kver in OTHER_KERNELS:
+        return OTHER_KERNELS[kver][1]
+    return Path("/lib/modules") / kver
+
+
 def short(kver):
     """6.1.0-56-amd64 -> 6.1, 6.12.117+deb12-amd64 -> 6.12."""
     return ".".join(kver.split(".")[:2])
@@ -59,14 +81,31 @@ def build_module(kver, extra_flags=("W=1",)):
     out.mkdir(parents=True)
     for name in SOURCES:
         shutil.copy(ROOT / name, out / name)
-    log = run(["make", "-C", f"/lib/modules/{kver}/build", f"M={out}",
-               *extra_flags, "modules"])
+    if kver not in OTHER_KERNELS:
+        log = run(["make", "-C", f"/lib/modules/{kver}/build", f"M={out}",
+                   *extra_flags, "modules"])
+        return out / "memdiskblk.ko", log
+    # Another release: build with its own headers and compiler, in its
+    # chroot (objtool wants /proc).
+    root = OTHER_KERNELS[kver][2]
+    inside = Path("/build") / kver
+    if (root / inside.relative_to("/")).exists():
+        shutil.rmtree(root / inside.relative_to("/"))
+    shutil.copytree(out, root / inside.relative_to("/"))
+    run(["mount", "-t", "proc", "proc", str(root / "proc")])
+    try:
+        log = run(["chroot", str(root), "make", "-C",
+                   f"/lib/modules/{kver}/build", f"M={inside}", *extra_flags,
+                   "modules"])
+    finally:
+        run(["umount", str(root / "proc")])
+    shutil.copy(root / inside.relative_to("/") / "memdiskblk.ko", out)
     return out / "memdiskblk.ko", log
 
 
 def _module_deps(kver, names):
     """Kernel modules for names with their dependencies, dependencies first."""
-    base = Path("/lib/modules") / kver
+    base = moddir(kver)
     deps = {}
     for line in (base / "modules.dep").read_text().splitlines():
         mod, _, rest = line.partition(":")
@@ -149,7 +188,7 @@ def _add_kmod(stage, kver):
     for tool in ["modprobe", "insmod", "rmmod", "lsmod", "depmod", "modinfo"]:
         (stage / "bin" / tool).unlink(missing_ok=True)
         os.symlink("/usr/bin/kmod", stage / "sbin" / tool)
-    src = Path("/lib/modules") / kver
+    src = moddir(kver)
     for name in ["modules.order", "modules.builtin", "modules.builtin.modinfo"]:
         if (src / name).exists():
             shutil.copy(src / name, stage / f"lib/modules/{kver}" / name)
@@ -171,7 +210,7 @@ def sha256_file(path):
 
 
 def _boot_tree(tree, kver, initrd, cmdline, files):
-    shutil.copy(f"/boot/vmlinuz-{kver}", tree / "vmlinuz")
+    shutil.copy(vmlinuz(kver), tree / "vmlinuz")
     shutil.copy(initrd, tree / "initrd.gz")
     (tree / "data").mkdir()
     for name, blob in files.items():
