@@ -139,11 +139,13 @@ const char *mdb_parse_mbft(const struct mdb_window *w, u32 table,
 	u16 bytes;
 	u8 sum = 0, shift;
 
-	if (!in_window(w, table, MDB_MBFT_HDR + 2))
+	if (!in_window(w, table, 4))
 		return "table is not in low memory";
 	p = at(w, table);
 	if (memcmp(p, "mBFT", 4))
 		return "no mBFT signature";
+	if (!in_window(w, table, MDB_MBFT_HDR + 2))
+		return "table runs past the end of low memory";
 	len = rd32(p + 4);
 	if (len < MDB_MBFT_MIN_LEN || len > MDB_MBFT_MAX_LEN)
 		return "implausible table length";

@@ -237,6 +237,106 @@ def case_param(k, c):
              f"one dmesg line for image={value}")
 
 
+class Forger:
+    """Forgeries of MEMDISK's tables for the hostile MBR to plant. A first
+    boot with no patches reads low memory; the image's size (and so where
+    MEMDISK puts everything) never changes, only its MBR does."""
+
+    def __init__(self, k):
+        self.k = k
+        self.img = k.dir / "hostile.img"
+        self.make([])
+        b = k.boot(Case("hostile-probe"), image=self.img, memdisk_args="harddisk")
+        self.low = bytes.fromhex(b.get("low", ""))  # 0x9c000 .. 0xA0000
+        self.vector = int(b.get("int13", "0"), 16)
+        self.mbft = int(b.get("memdisk0.sysfs.mbft") or "0", 16)
+        self.spare = self.find_spare()
+
+    def find_spare(self):
+        """A 16-byte aligned, zero-filled 128 bytes in MEMDISK's reserved
+        area after its table (the slack after its command line): room for
+        a forged copy that does not disturb the real MEMDISK, whose INT 13h
+        code reads the real table's fields while syslinux boots Linux."""
+        start = (self.mbft + 70 + 15) & ~15
+        for addr in range(start, 0x9fc00 - 128, 16):
+            if self.low and not any(self.read(addr - 16, 160)):
+                return addr
+        return 0
+
+    def make(self, patches):
+        images.harddisk(self.img, self.k.kver, self.k.initrd, "mdbtest=hostile",
+                        {}, mbr=images.hostile_mbr(patches))
+
+    def read(self, addr, n):
+        return bytearray(self.low[addr - 0x9c000:addr - 0x9c000 + n])
+
+    def table(self, **fields):
+        """The real mBFT with MDI fields replaced, checksum fixed."""
+        t = self.read(self.mbft, 70)
+        offsets = {"diskbuf": 44, "disksize": 48}
+        for name, value in fields.items():
+            t[offsets[name]:offsets[name] + 4] = value.to_bytes(4, "little")
+        t[9] = 0
+        t[9] = (-sum(t)) & 0xff
+        return bytes(t)
+
+    def hook(self):
+        return (self.vector >> 16) * 16 + (self.vector & 0xffff)
+
+
+def hostile_case(forge, expect, device):
+    """A forged table planted after MEMDISK installed itself (by the test's
+    own hostile MBR): exactly one dmesg line names the forged instance and
+    the reason, the forged range gets no device (a device appears only
+    where an intact table remains, and holds exactly the real image), and
+    there is no warning or oops."""
+    def case(k, c):
+        if not hasattr(k, "forger"):
+            k.forger = Forger(k)
+        f = k.forger
+        c.expect(f.mbft and f.low and f.spare, "probe boot found the table")
+        if c.failures:
+            return
+        f.make(forge(f))
+        b = k.boot(c, image=f.img, memdisk_args="harddisk")
+        c.booted(b)
+        lines = [ln for ln in b.dmesg().splitlines() if "memdiskblk:" in ln
+                 and "refused" in ln]
+        c.eq(len(lines), 1, f"one refusal line ({lines})")
+        c.expect(lines and expect in lines[0], f"refusal says {expect!r}: {lines}")
+        c.eq(b.get("modprobe"), "0" if device else "1", "modprobe status")
+        c.eq(b.get("memdisk0.present"), "1" if device else "0", "memdisk0 present")
+        c.eq(b.get("memdisk1.present"), "0", "no second device")
+        if device:
+            c.eq(b.get("memdisk0.sha256"), images.sha256_file(f.img),
+                 "the device is the real image")
+    case.__doc__ = hostile_case.__doc__
+    return case
+
+
+# The real table stays intact where MEMDISK needs it, so a device for the
+# real image remains; the forged copy must be refused and get none.
+HOSTILE = [
+    # name, forgery, expected reason, device for the real image
+    ("kernel-pages", lambda f: [(f.spare, f.table(diskbuf=0x1000000))],
+     "overlaps System RAM", True),
+    ("above-ram", lambda f: [(f.spare, f.table(diskbuf=0xE0000000))],
+     "not inside firmware-reserved memory", True),
+    ("wrap-4g", lambda f: [(f.spare, f.table(diskbuf=0xFFFFF000, disksize=64))],
+     "does not end below 4 GiB", True),
+    ("zero-size", lambda f: [(f.spare, f.table(disksize=0))],
+     "empty image", True),
+    ("duplicate", lambda f: [(f.spare, f.table())],
+     "overlaps the image of mBFT", True),
+    ("checksum", lambda f: [(f.mbft + 12, b"X")], "bad checksum", False),
+    ("past-end", lambda f: [(0x9ffe0, f.read(f.mbft, 32))],
+     "runs past the end of low memory", True),
+    ("hook-loop", lambda f: [(f.hook() + 19, f.vector.to_bytes(4, "little"))],
+     "chain loops", True),
+    ("hook-garbage", lambda f: [(f.hook() + 27, (0x12340).to_bytes(4, "little"))],
+     "mBFT at 0x12340: table is not in low memory", True),
+]
+
 CASES = [
     ("iso", case_iso),
     ("iso-gz", case_iso_gz),
@@ -247,7 +347,8 @@ CASES = [
     ("autodetect-off", case_autodetect_off),
     ("cycle", case_cycle),
     ("param", case_param),
-]
+] + [(f"hostile-{name}", hostile_case(forge, expect, device))
+     for name, forge, expect, device in HOSTILE]
 
 
 def case_ipxe(k, c):

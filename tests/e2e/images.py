@@ -307,9 +307,28 @@ def floppy(path, kver, initrd, cmdline, files):
     return _fat_image(path, kver, initrd, cmdline, files, "MDBFLOP", 24 * 1024)
 
 
-def harddisk(path, kver, initrd, cmdline, files):
-    """A hard-disk image: MBR (syslinux mbr.bin), one bootable FAT16
-    partition at 1 MiB with syslinux, the kernel, initramfs and data."""
+def hostile_mbr(patches=()):
+    """tests/e2e/hostile/mbr.S assembled, carrying patches: (physical
+    address, bytes) it writes into memory before booting partition 1."""
+    src = Path(__file__).resolve().parent / "hostile" / "mbr.S"
+    out = CACHE / "hostile"
+    out.mkdir(parents=True, exist_ok=True)
+    run(["as", "--32", str(src), "-o", str(out / "mbr.o")])
+    run(["ld", "-m", "elf_i386", "-Ttext", "0x600", "-e", "start",
+         "--oformat", "binary", str(out / "mbr.o"), "-o", str(out / "mbr.bin")])
+    code = bytearray((out / "mbr.bin").read_bytes())
+    table = b"".join(addr.to_bytes(4, "little") + len(data).to_bytes(2, "little")
+                     + data for addr, data in patches) + bytes(6)
+    if 0x80 + len(table) > 440:
+        raise ValueError("patches do not fit in the MBR")
+    code[0x80:0x80 + len(table)] = table
+    return bytes(code)
+
+
+def harddisk(path, kver, initrd, cmdline, files, mbr=None):
+    """A hard-disk image: an MBR (syslinux mbr.bin unless given), one
+    bootable FAT16 partition at 1 MiB with syslinux, the kernel, initramfs
+    and data."""
     part_kib = 40 * 1024
     part = _fat_image(Path(str(path) + ".part"), kver, initrd, cmdline,
                       files, "MDBDISK", part_kib)
@@ -318,7 +337,7 @@ def harddisk(path, kver, initrd, cmdline, files):
     run(["sfdisk", "-q", str(path)],
         input="label: dos\nstart=2048, type=6, bootable\n")
     with open(path, "r+b") as disk, open(part, "rb") as src:
-        disk.write(MBR_BIN.read_bytes()[:440])
+        disk.write((mbr or MBR_BIN.read_bytes())[:440])
         disk.seek(1 << 20)
         shutil.copyfileobj(src, disk)
     part.unlink()
