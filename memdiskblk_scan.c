@@ -98,17 +98,17 @@ u32 mdb_scan_start(u16 basemem_kib)
 const char *mdb_check_range(u64 addr, u64 size, const struct mdb_memmap *map)
 {
 	if (size == 0)
-		return "empty image";
+		return "is empty";
 	if (size & 511)
 		return "size is not a multiple of 512 bytes";
 	if (addr < MDB_MIN_IMAGE_ADDR)
-		return "image starts below 1 MiB";
+		return "starts below 1 MiB";
 	if (addr >= MDB_4G || size > MDB_4G - addr)
-		return "image does not end below 4 GiB";
+		return "does not end below 4 GiB";
 	if (map_touches(map, MDB_MEM_RAM, addr, addr + size))
-		return "image overlaps System RAM";
+		return "overlaps System RAM";
 	if (!map_covers(map, MDB_MEM_RESERVED, addr, addr + size))
-		return "image is not inside firmware-reserved memory";
+		return "is not inside firmware-reserved memory";
 	return NULL;
 }
 
@@ -333,7 +333,7 @@ static void walk_hooks(struct mdb_find_state *s)
 			return;
 		for (i = 0; i < hop; i++) {
 			if (visited[i] == hook) {
-				refuse(s->rep, "safe hook at %#x: chain loops, stopped",
+				refuse(s->rep, "safe hook at %#x: chain loops",
 				       hook);
 				return;
 			}
@@ -343,7 +343,7 @@ static void walk_hooks(struct mdb_find_state *s)
 			consider(s, rd32(p + 27), MDB_FOUND_HOOK);
 		far = rd32(p + 19);
 	}
-	refuse(s->rep, "safe hook at %#x: chain longer than %u links, stopped",
+	refuse(s->rep, "safe hook at %#x: chain longer than %u links",
 	       far_to_phys(far), MDB_MAX_HOPS);
 }
 

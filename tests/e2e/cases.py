@@ -325,7 +325,7 @@ HOSTILE = [
     ("wrap-4g", lambda f: [(f.spare, f.table(diskbuf=0xFFFFF000, disksize=64))],
      "does not end below 4 GiB", True),
     ("zero-size", lambda f: [(f.spare, f.table(disksize=0))],
-     "empty image", True),
+     "is empty", True),
     ("duplicate", lambda f: [(f.spare, f.table())],
      "overlaps the image of mBFT", True),
     ("checksum", lambda f: [(f.mbft + 12, b"X")], "bad checksum", False),
@@ -337,6 +337,89 @@ HOSTILE = [
      "mBFT at 0x12340: table is not in low memory", True),
 ]
 
+def check_edges(c, b, writable):
+    """Defined results at the edges; the page after the image never changes."""
+    io = {k[3:]: v for k, v in b.facts.items() if k.startswith("io.")}
+    c.eq(io.get("read_last"), "ok:512", "read of the last sector")
+    c.eq(io.get("read_past"), "ok:0", "read past the end reads nothing")
+    c.eq(io.get("read_across"), "ok:512", "read across the end is cut short")
+    c.eq(io.get("read_zero"), "ok:0", "zero-length read")
+    for kind in ("buf", "off", "len"):
+        c.eq(io.get(f"read_unaligned_{kind}"), "EINVAL", f"unaligned O_DIRECT {kind}")
+    c.eq(io.get("write_zero"), "ok:0" if writable else "EPERM",
+         "zero-length write")
+    c.eq(io.get("fsync"), "ok:0", "fsync")
+    c.eq(io.get("fdatasync"), "ok:0", "fdatasync")
+    c.eq(io.get("zeroout_past"), "EINVAL", "write-zeroes past the end")
+    c.expect(io.get("excl_first", "").startswith("ok:"), "first O_EXCL open works")
+    c.eq(io.get("excl_second"), "EBUSY", "second O_EXCL open is refused")
+    c.eq(b.get("edges.after_before"), b.get("edges.after_after"),
+         "the memory after the image is unchanged")
+    c.expect(b.get("edges.after_before"), "memory after the image was read")
+    c.eq(b.get("edges.tail_before"), b.get("edges.tail_after"),
+         "the image after its first 4 KiB is unchanged")
+    if writable:
+        c.eq(io.get("write_last"), "ok:512", "write of the last sector")
+        c.eq(io.get("write_past"), "ENOSPC", "write past the end")
+        c.eq(io.get("discard"), "EOPNOTSUPP", "discard is not supported")
+        c.eq(io.get("zeroout"), "ok:0", "write-zeroes (written as zeroes)")
+        c.eq(b.get("edges.head_after"), b.get("edges.zero_page"),
+             "write-zeroes zeroed exactly the first 4 KiB")
+        c.eq(io.get("rereadpt"), "ok:0", "BLKRRPART")
+    else:
+        for op in ("write_last", "write_past", "discard", "zeroout"):
+            c.expect(not io.get(op, "ok").startswith("ok"), f"{op} refused ({io.get(op)})")
+        c.eq(b.get("edges.head_before"), b.get("edges.head_after"),
+             "read-only image unchanged")
+
+
+def case_edges_ro(k, c):
+    """I/O edge cases on a read-only ISO device: reads at, past and across
+    the end, zero-length and unaligned O_DIRECT requests, flushes, O_EXCL
+    twice give defined results; every write, discard and write-zeroes is
+    refused; neither the image nor the memory after it changes."""
+    iso = k.iso("edges", "mdbtest=edges")
+    b = k.boot(c, image=iso, memdisk_args="iso raw")
+    c.booted(b)
+    check_edges(c, b, writable=False)
+
+
+def case_edges_rw(k, c):
+    """The same on a writable hard-disk image: writes at the last sector
+    work, past the end fail with ENOSPC, discard is unsupported,
+    write-zeroes zeroes exactly its range, BLKRRPART works, and the memory
+    after the image never changes."""
+    img = images.harddisk(k.dir / "edges.img", k.kver, k.initrd,
+                          "mdbtest=edges", {})
+    b = k.boot(c, image=img, memdisk_args="harddisk")
+    c.booted(b)
+    check_edges(c, b, writable=True)
+
+
+def case_stress(k, c):
+    """60 s of mixed reads and writes from 4 threads on 2 vCPUs, each write
+    checksummed (CRC-32C) and every read verified, then a full re-read:
+    zero mismatches. rmmod is refused while a reader holds the device.
+    200 load/unload cycles: all clean, slab grows less than 1 MiB and
+    MemAvailable drops less than 2 MiB (its noise here is about 2 MiB)."""
+    img = images.harddisk(k.dir / "stress.img", k.kver, k.initrd,
+                          "mdbtest=stress mdbarg=60", {})
+    b = k.boot(c, image=img, memdisk_args="harddisk", cpus=2, timeout=900)
+    c.booted(b)
+    c.expect(int(b.get("stress.writes", "0")) > 1000, f"writes: {b.get('stress.writes')}")
+    c.expect(int(b.get("stress.reads", "0")) > 1000, f"reads: {b.get('stress.reads')}")
+    c.expect(int(b.get("stress.verified", "0")) > 1000, f"verified: {b.get('stress.verified')}")
+    c.eq(b.get("stress.mismatches"), "0", "no mismatches")
+    c.expect(int(b.get("stress.rmmod_refused", "0")) > 0, "rmmod refused while open")
+    c.eq(b.get("stress.still_loaded"), "1", "module stayed loaded")
+    c.eq(b.get("stress.rmmod_after"), "0", "rmmod works once closed")
+    c.eq(b.get("stress.cycles_ok"), "200", "200 load/unload cycles")
+    c.expect(abs(int(b.get("stress.slab_growth_kb", "99999"))) < 1024,
+             f"slab growth {b.get('stress.slab_growth_kb')} kB")
+    c.expect(int(b.get("stress.avail_drop_kb", "99999")) < 2048,
+             f"MemAvailable drop {b.get('stress.avail_drop_kb')} kB")
+
+
 CASES = [
     ("iso", case_iso),
     ("iso-gz", case_iso_gz),
@@ -347,6 +430,9 @@ CASES = [
     ("autodetect-off", case_autodetect_off),
     ("cycle", case_cycle),
     ("param", case_param),
+    ("edges-ro", case_edges_ro),
+    ("edges-rw", case_edges_rw),
+    ("stress", case_stress),
 ] + [(f"hostile-{name}", hostile_case(forge, expect, device))
      for name, forge, expect, device in HOSTILE]
 

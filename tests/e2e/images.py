@@ -155,6 +155,8 @@ def initramfs(kver, ko):
     # memdiskfind is the old recipe's finder; the tests compare against it.
     (stage / "usr/bin").mkdir(parents=True, exist_ok=True)
     _copy_with_libs("/usr/bin/memdiskfind", stage)
+    run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-pthread", "-o",
+         str(stage / "bin/mdbio"), str(GUEST / "mdbio.c")])
     order = []
     for src in _module_deps(kver, FS_MODULES):
         name = src.name.split(".ko")[0] + ".ko"

@@ -1,0 +1,259 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest-side I/O tool for the end-to-end tests, built statically on the
+ * host and put in the test initramfs.
+ *
+ *   mdbio edges DEV      I/O edge cases; one "@@ io.NAME RESULT" line each
+ *   mdbio stress DEV SECONDS THREADS
+ *                        mixed verified reads and writes, then a full
+ *                        re-read; "@@ stress.* N" lines
+ *   mdbio hold DEV SECONDS
+ *                        keep DEV open and read it for SECONDS
+ *
+ * RESULT is "ok" or the errno name, so the host can assert defined errors.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BLK 4096
+
+static const char *res(long rc)
+{
+	static char buf[32];
+
+	if (rc >= 0) {
+		snprintf(buf, sizeof(buf), "ok:%ld", rc);
+		return buf;
+	}
+	switch (errno) {
+	case EINVAL: return "EINVAL";
+	case EIO: return "EIO";
+	case EPERM: return "EPERM";
+	case EROFS: return "EROFS";
+	case EBUSY: return "EBUSY";
+	case ENOSPC: return "ENOSPC";
+	case EOPNOTSUPP: return "EOPNOTSUPP";
+	case EACCES: return "EACCES";
+	default:
+		snprintf(buf, sizeof(buf), "errno%d", errno);
+		return buf;
+	}
+}
+
+static void say(const char *name, long rc)
+{
+	printf("@@ io.%s %s\n", name, res(rc));
+	fflush(stdout);
+}
+
+static int edges(const char *dev)
+{
+	uint64_t size = 0, range[2];
+	char *buf, *odd;
+	long rc;
+	int fd, fd2, dfd;
+
+	fd = open(dev, O_RDWR);
+	if (fd < 0)
+		fd = open(dev, O_RDONLY);
+	dfd = open(dev, (fd >= 0 ? O_RDWR : O_RDONLY) | O_DIRECT);
+	if (dfd < 0)
+		dfd = open(dev, O_RDONLY | O_DIRECT);
+	if (fd < 0 || dfd < 0 || ioctl(fd, BLKGETSIZE64, &size) < 0) {
+		perror(dev);
+		return 1;
+	}
+	if (posix_memalign((void **)&buf, BLK, 2 * BLK))
+		return 1;
+	memset(buf, 0, 2 * BLK);
+	odd = buf + 1;
+
+	say("read_last", pread(dfd, buf, 512, size - 512));
+	say("read_past", pread(dfd, buf, 512, size));
+	say("read_across", pread(dfd, buf, 1024, size - 512));
+	say("read_zero", pread(dfd, buf, 0, 0));
+	say("read_unaligned_buf", pread(dfd, odd, 512, 0));
+	say("read_unaligned_off", pread(dfd, buf, 512, 1));
+	say("read_unaligned_len", pread(dfd, buf, 100, 0));
+	rc = pread(dfd, buf, 512, size - 512);
+	say("write_last", rc < 0 ? rc : pwrite(dfd, buf, 512, size - 512));
+	say("write_past", pwrite(dfd, buf, 512, size));
+	say("write_zero", pwrite(dfd, buf, 0, 0));
+	say("fsync", fsync(fd));
+	say("fdatasync", fdatasync(dfd));
+	range[0] = 0;
+	range[1] = BLK;
+	say("discard", ioctl(fd, BLKDISCARD, range));
+	say("zeroout", ioctl(fd, BLKZEROOUT, range));
+	range[0] = size;
+	say("zeroout_past", ioctl(fd, BLKZEROOUT, range));
+	say("rereadpt", ioctl(fd, BLKRRPART, 0));
+	fd2 = open(dev, O_RDONLY | O_EXCL);
+	say("excl_first", fd2);
+	say("excl_second", open(dev, O_RDONLY | O_EXCL));
+	if (fd2 >= 0)
+		close(fd2);
+	close(dfd);
+	close(fd);
+	return 0;
+}
+
+/* CRC-32C (Castagnoli), bitwise: small and obviously right. */
+static uint32_t crc32c(const unsigned char *p, size_t n)
+{
+	uint32_t crc = ~0u;
+	int k;
+
+	while (n--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = (crc >> 1) ^ (0x82F63B78u & -(crc & 1));
+	}
+	return ~crc;
+}
+
+struct worker {
+	int fd;
+	uint64_t first, count;	/* this thread's blocks */
+	uint32_t *gen;		/* generation written to each block, 0: never */
+	unsigned int seed;
+	time_t until;
+	unsigned long reads, writes, bad;
+};
+
+/* Block content: a header (block, generation, crc) and seeded filler. */
+static void fill(unsigned char *b, uint64_t blk, uint32_t gen)
+{
+	unsigned int s = (unsigned int)(blk * 2654435761u) ^ gen;
+	size_t i;
+
+	memcpy(b, &blk, 8);
+	memcpy(b + 8, &gen, 4);
+	for (i = 16; i < BLK; i++) {
+		s = s * 1103515245u + 12345u;
+		b[i] = s >> 16;
+	}
+	gen = crc32c(b + 16, BLK - 16);
+	memcpy(b + 12, &gen, 4);
+}
+
+static int check(const unsigned char *b, uint64_t blk, uint32_t gen)
+{
+	unsigned char want[BLK];
+
+	fill(want, blk, gen);
+	return memcmp(b, want, BLK) == 0;
+}
+
+static void *work(void *arg)
+{
+	struct worker *w = arg;
+	unsigned char *b;
+
+	if (posix_memalign((void **)&b, BLK, BLK))
+		return NULL;
+	while (time(NULL) < w->until) {
+		uint64_t i = rand_r(&w->seed) % w->count, blk = w->first + i;
+
+		if (rand_r(&w->seed) % 2) {
+			fill(b, blk, w->gen[i] + 1);
+			if (pwrite(w->fd, b, BLK, blk * BLK) != BLK) {
+				w->bad++;
+				continue;
+			}
+			w->gen[i]++;
+			w->writes++;
+		} else if (w->gen[i]) {
+			if (pread(w->fd, b, BLK, blk * BLK) != BLK ||
+			    !check(b, blk, w->gen[i]))
+				w->bad++;
+			w->reads++;
+		}
+	}
+	free(b);
+	return NULL;
+}
+
+static int stress(const char *dev, int seconds, int threads)
+{
+	struct worker w[16];
+	pthread_t tid[16];
+	uint64_t size, blocks, per;
+	unsigned long reads = 0, writes = 0, bad = 0, verified = 0;
+	unsigned char *b;
+	int fd, t;
+
+	fd = open(dev, O_RDWR | O_DIRECT);
+	if (fd < 0 || ioctl(fd, BLKGETSIZE64, &size) < 0 || threads < 1 ||
+	    threads > 16 || posix_memalign((void **)&b, BLK, BLK)) {
+		perror(dev);
+		return 1;
+	}
+	blocks = size / BLK;
+	per = blocks / threads;
+	for (t = 0; t < threads; t++) {
+		w[t] = (struct worker){ .fd = fd, .first = t * per, .count = per,
+			.seed = 1234u + t, .until = time(NULL) + seconds };
+		w[t].gen = calloc(per, sizeof(uint32_t));
+		pthread_create(&tid[t], NULL, work, &w[t]);
+	}
+	for (t = 0; t < threads; t++) {
+		pthread_join(tid[t], NULL);
+		reads += w[t].reads;
+		writes += w[t].writes;
+		bad += w[t].bad;
+	}
+	/* Full re-read: every block written must hold its last generation. */
+	for (t = 0; t < threads; t++) {
+		uint64_t i;
+
+		for (i = 0; i < per; i++) {
+			if (!w[t].gen[i])
+				continue;
+			if (pread(fd, b, BLK, (w[t].first + i) * BLK) != BLK ||
+			    !check(b, w[t].first + i, w[t].gen[i]))
+				bad++;
+			verified++;
+		}
+	}
+	printf("@@ stress.reads %lu\n@@ stress.writes %lu\n", reads, writes);
+	printf("@@ stress.verified %lu\n@@ stress.mismatches %lu\n", verified, bad);
+	return 0;
+}
+
+static int hold(const char *dev, int seconds)
+{
+	char buf[BLK];
+	time_t until = time(NULL) + seconds;
+	int fd = open(dev, O_RDONLY);
+
+	if (fd < 0)
+		return 1;
+	while (time(NULL) < until)
+		if (pread(fd, buf, sizeof(buf), 0) < 0)
+			return 1;
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "edges"))
+		return edges(argv[2]);
+	if (argc == 5 && !strcmp(argv[1], "stress"))
+		return stress(argv[2], atoi(argv[3]), atoi(argv[4]));
+	if (argc == 4 && !strcmp(argv[1], "hold"))
+		return hold(argv[2], atoi(argv[3]));
+	fprintf(stderr, "usage: mdbio edges DEV | stress DEV SECONDS THREADS | hold DEV SECONDS\n");
+	return 2;
+}
