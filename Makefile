@@ -9,7 +9,7 @@ KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 PWD := $(CURDIR)
 
-.PHONY: all modules clean install check demo matrix deps
+.PHONY: all modules clean install check check-debug demo matrix deps
 
 all: modules
 
@@ -39,5 +39,10 @@ demo: deps
 # trixie-backports kernel, each release's headers in its own chroot.
 matrix: deps
 	python3 tests/matrix.py
+
+# The e2e cases under a KASAN/KFENCE/lockdep/UBSAN kernel built from
+# Debian's linux-source (the first build takes a long while; cached).
+check-debug: deps
+	python3 tests/debug/run.py
 
 endif

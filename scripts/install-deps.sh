@@ -14,6 +14,7 @@ syslinux syslinux-common syslinux-utils isolinux xorriso
 busybox-static cpio gzip xz-utils zstd
 dosfstools mtools fdisk e2fsprogs
 python3 clang cppcheck shellcheck linux-source debootstrap
+flex bison bc libelf-dev libssl-dev
 "
 
 missing=""

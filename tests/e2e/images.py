@@ -46,25 +46,28 @@ def kernels():
     return found
 
 
-# Kernels that are not installed on this machine (tests/matrix.py adds the
-# ones it unpacks from other Debian releases): kver -> (vmlinuz, modules
-# directory, chroot holding that release's headers and compiler).
+# Kernels that are not installed on this machine: kver -> dict with the
+# vmlinuz, the modules directory, and how to build against it: a chroot
+# holding that release's headers and compiler (tests/matrix.py), or a
+# kernel build tree on this machine (the debug kernel, tests/debug).
 OTHER_KERNELS = {}
 
 
-def register_kernel(kver, vmlinuz, moddir, chroot):
-    OTHER_KERNELS[kver] = (Path(vmlinuz), Path(moddir), Path(chroot))
+def register_kernel(kver, vmlinuz, moddir, chroot=None, kdir=None):
+    OTHER_KERNELS[kver] = {"vmlinuz": Path(vmlinuz), "moddir": Path(moddir),
+                           "chroot": chroot and Path(chroot),
+                           "kdir": kdir and Path(kdir)}
 
 
 def vmlinuz(kver):
     if kver in OTHER_KERNELS:
-        return OTHER_KERNELS[kver][0]
+        return OTHER_KERNELS[kver]["vmlinuz"]
     return Path(f"/boot/vmlinuz-{kver}")
 
 
 def moddir(kver):
     if kver in OTHER_KERNELS:
-        return OTHER_KERNELS[kver][1]
+        return OTHER_KERNELS[kver]["moddir"]
     return Path("/lib/modules") / kver
 
 
@@ -81,13 +84,15 @@ def build_module(kver, extra_flags=("W=1",)):
     out.mkdir(parents=True)
     for name in SOURCES:
         shutil.copy(ROOT / name, out / name)
-    if kver not in OTHER_KERNELS:
-        log = run(["make", "-C", f"/lib/modules/{kver}/build", f"M={out}",
-                   *extra_flags, "modules"])
+    other = OTHER_KERNELS.get(kver, {})
+    if not other.get("chroot"):
+        kdir = other.get("kdir") or f"/lib/modules/{kver}/build"
+        log = run(["make", "-C", str(kdir), f"M={out}", *extra_flags,
+                   "modules"])
         return out / "memdiskblk.ko", log
     # Another release: build with its own headers and compiler, in its
     # chroot (objtool wants /proc).
-    root = OTHER_KERNELS[kver][2]
+    root = other["chroot"]
     inside = Path("/build") / kver
     if (root / inside.relative_to("/")).exists():
         shutil.rmtree(root / inside.relative_to("/"))
