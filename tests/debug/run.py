@@ -21,8 +21,12 @@ import images  # noqa: E402
 
 CACHE = Path(os.environ.get("MDB_MATRIX_CACHE", "/var/cache/memdiskblk")) / "debug"
 # On top of cases.BAD_DMESG (BUG:, WARNING:, Oops, ...): the checkers' own.
-CHECKERS = re.compile(r"KASAN|KFENCE|UBSAN|possible circular locking|"
-                      r"sleeping function called|lockdep|inconsistent lock")
+CHECKERS = re.compile(r"BUG: KASAN|BUG: KFENCE|UBSAN:|WARNING: possible|"
+                      r"sleeping function called|inconsistent lock state|"
+                      r"DEBUG_LOCKS_WARN_ON|INFO: trying to register")
+# ... and proof that they ran: lines each prints when it starts.
+ACTIVE = ["KernelAddressSanitizer initialized", "kfence: initialized",
+          "Lock dependency validator"]
 SKIP = {"desktop-iso"}  # 2.5 GiB under KASAN and TCG: too slow for its value
 
 
@@ -43,6 +47,7 @@ def main(filters):
           flush=True)
     passed, failed = 1, 0
     k = cases.Kernel(kver)
+    k.short = "debug"  # its logs must not mix with the Debian 6.1 ones
     for name, func in cases.CASES:
         if name in SKIP or (filters and not any(f in name for f in filters)):
             continue
@@ -58,6 +63,9 @@ def main(filters):
                    and "memdiskblk: loading" not in ln]
         if reports:
             c.failures.append(f"checker reports: {reports[:3]}")
+        missing = [a for a in ACTIVE if text and a not in text]
+        if missing:
+            c.failures.append(f"checkers not active: {missing}")
         if c.failures:
             failed += 1
             print(f"FAIL debug/{name}: " + "; ".join(c.failures), flush=True)
