@@ -138,7 +138,7 @@ static struct mdb_dev *to_mdb(struct device *dev)
 static ssize_t addr_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
-	return sysfs_emit(buf, "%#llx\n", to_mdb(dev)->img.addr);
+	return sysfs_emit(buf, "0x%llx\n", to_mdb(dev)->img.addr);
 }
 static DEVICE_ATTR_RO(addr);
 
@@ -199,7 +199,7 @@ static ssize_t mbft_show(struct device *dev, struct device_attribute *attr,
 
 	if (!table)
 		return sysfs_emit(buf, "\n");
-	return sysfs_emit(buf, "%#x\n", table);
+	return sysfs_emit(buf, "0x%x\n", table);
 }
 static DEVICE_ATTR_RO(mbft);
 
@@ -401,14 +401,14 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 	/* Claim the range: /proc/iomem names us, nobody else maps it. */
 	dev->res = request_mem_region(img->addr, img->size, dev->name);
 	if (!dev->res) {
-		pr_warn("%s: image %#llx+%#llx is in use by another driver, refused\n",
+		pr_warn("%s: image 0x%llx+0x%llx is in use by another driver, refused\n",
 			dev->name, img->addr, img->size);
 		err = -EBUSY;
 		goto fail;
 	}
 	dev->virt = memremap(img->addr, img->size, MEMREMAP_WB);
 	if (!dev->virt) {
-		pr_warn("%s: cannot map image %#llx+%#llx, refused\n",
+		pr_warn("%s: cannot map image 0x%llx+0x%llx, refused\n",
 			dev->name, img->addr, img->size);
 		err = -ENOMEM;
 		goto fail;
@@ -436,7 +436,7 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 		goto fail;
 	}
 	list_add_tail(&dev->list, &mdb_devices);
-	pr_info("%s: %llu bytes at %#llx, %u-byte sectors%s\n", dev->name,
+	pr_info("%s: %llu bytes at 0x%llx, %u-byte sectors%s\n", dev->name,
 		img->size, img->addr, 1u << img->sector_shift,
 		dev->readonly ? ", read-only" : "");
 	return 0;

@@ -205,6 +205,7 @@ struct mdb_find_state {
 	unsigned int n;
 	u32 seen[MDB_MAX_TABLES];
 	unsigned int nseen;
+	bool too_many;		/* the table limit was reported */
 };
 
 static __printf(2, 3)
@@ -257,17 +258,21 @@ static void consider(struct mdb_find_state *s, u32 table, u8 how)
 	struct mdb_image *img;
 	const struct mdb_image *other;
 	const char *why;
+	u32 end;
 
 	if (seen_before(s, table, how))
 		return;
 	if (s->nseen == MDB_MAX_TABLES) {
-		refuse(s->rep, "mBFT at %#x: over %u candidate tables, ignored",
-		       table, MDB_MAX_TABLES);
+		if (!s->too_many)
+			refuse(s->rep,
+			       "mBFT at 0x%x: over %u candidate tables, this and the rest ignored",
+			       table, MDB_MAX_TABLES);
+		s->too_many = true;
 		return;
 	}
 	s->seen[s->nseen++] = table;
 	if (s->n == s->max) {
-		refuse(s->rep, "mBFT at %#x: over %u images, ignored",
+		refuse(s->rep, "mBFT at 0x%x: over %u images, ignored",
 		       table, s->max);
 		return;
 	}
@@ -275,25 +280,33 @@ static void consider(struct mdb_find_state *s, u32 table, u8 how)
 	img = &s->out[s->n];
 	why = mdb_parse_mbft(s->w, table, img);
 	if (why) {
-		refuse(s->rep, "mBFT at %#x: %s", table, why);
+		refuse(s->rep, "mBFT at 0x%x: %s", table, why);
 		return;
 	}
-	/* MEMDISK reserves its resident code; a table in RAM is not one. */
-	if (map_touches(s->map, MDB_MEM_RAM, table, table + rd32(at(s->w, table) + 4)) ||
-	    !map_covers(s->map, MDB_MEM_RESERVED, table, table + MDB_MBFT_HDR)) {
-		refuse(s->rep, "mBFT at %#x: table is not in reserved memory",
+	/*
+	 * MEMDISK reserves its resident code; a table in RAM is not one.
+	 * Check all we read: the table and, if read, the patch area after it.
+	 */
+	end = table + rd32(at(s->w, table) + 4);
+	if (img->driveno != MDB_DRIVE_UNKNOWN &&
+	    end < table + MDB_MBFT_HDR + MDB_PATCH_LEN)
+		end = table + MDB_MBFT_HDR + MDB_PATCH_LEN;
+	if (map_touches(s->map, MDB_MEM_RAM, table, end) ||
+	    !map_covers(s->map, MDB_MEM_RESERVED, table, end)) {
+		refuse(s->rep, "mBFT at 0x%x: table is not in reserved memory",
 		       table);
 		return;
 	}
 	why = mdb_check_range(img->addr, img->size, s->map);
 	if (why) {
-		refuse(s->rep, "mBFT at %#x: image %#llx+%#llx: %s",
+		refuse(s->rep, "mBFT at 0x%x: image 0x%llx+0x%llx: %s",
 		       table, img->addr, img->size, why);
 		return;
 	}
 	other = overlapping(s, img);
 	if (other) {
-		refuse(s->rep, "mBFT at %#x: image %#llx+%#llx overlaps the image of mBFT at %#x",
+		refuse(s->rep,
+		       "mBFT at 0x%x: image 0x%llx+0x%llx overlaps the image of mBFT at 0x%x",
 		       table, img->addr, img->size, other->table);
 		return;
 	}
@@ -311,6 +324,12 @@ static void scan_tables(struct mdb_find_state *s)
 			consider(s, addr, MDB_FOUND_SCAN);
 }
 
+static bool is_safe_hook(const struct mdb_window *w, u32 hook)
+{
+	return in_window(w, hook, MDB_HOOK_LEN) &&
+	       !memcmp(at(w, hook) + 3, "$INT13SF", 8);
+}
+
 /*
  * Follow the INT 13h safe-hook chain from the interrupt vector. A link that
  * is not a safe hook ends the walk quietly: it may be the BIOS, a hooker
@@ -322,18 +341,21 @@ static void walk_hooks(struct mdb_find_state *s)
 	u32 far = s->w->int13_vector;
 	unsigned int hop, i;
 
-	for (hop = 0; hop < MDB_MAX_HOPS; hop++) {
+	for (hop = 0; ; hop++) {
 		u32 hook = far_to_phys(far);
 		const u8 *p;
 
-		if (!in_window(s->w, hook, MDB_HOOK_LEN))
+		if (!is_safe_hook(s->w, hook))
 			return;
+		if (hop == MDB_MAX_HOPS) {
+			refuse(s->rep, "safe hook at 0x%x: chain longer than %u links",
+			       hook, MDB_MAX_HOPS);
+			return;
+		}
 		p = at(s->w, hook);
-		if (memcmp(p + 3, "$INT13SF", 8))
-			return;
 		for (i = 0; i < hop; i++) {
 			if (visited[i] == hook) {
-				refuse(s->rep, "safe hook at %#x: chain loops",
+				refuse(s->rep, "safe hook at 0x%x: chain loops",
 				       hook);
 				return;
 			}
@@ -343,8 +365,6 @@ static void walk_hooks(struct mdb_find_state *s)
 			consider(s, rd32(p + 27), MDB_FOUND_HOOK);
 		far = rd32(p + 19);
 	}
-	refuse(s->rep, "safe hook at %#x: chain longer than %u links",
-	       far_to_phys(far), MDB_MAX_HOPS);
 }
 
 /*

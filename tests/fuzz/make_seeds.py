@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Write the seed corpus of tests/fuzz/fuzz_scan.c into tests/fuzz/corpus/.
+
+Each seed is in the fuzzer's input format (see fuzz_scan.c):
+  u16 base memory KiB, u32 INT 13h vector, u8 range count,
+  count x (u32 start, u32 length, u8 type: 0 RAM, 1 reserved),
+  u8 max images, then low memory ending at 0xA0000.
+The tables and hooks follow memdisk-facts.md ("mBFT layout", "The
+safe-hook chain"). Standard library only; the output is deterministic.
+"""
+import struct
+import sys
+from pathlib import Path
+
+LOWMEM_END = 0xA0000
+BIOS_INT13 = 0xF000E3FE            # F000:E3FE
+IMG = 0x7000000
+RAM, RESERVED = 0, 1
+
+
+def far(phys):
+    """Real-mode far pointer (segment high, offset low) to phys < 1 MiB."""
+    return (phys >> 4) << 16 | (phys & 15)
+
+
+class Window:
+    """Low memory [base, 0xA0000); writes past 0xA0000 are dropped."""
+
+    def __init__(self, base):
+        self.base = base
+        self.mem = bytearray(LOWMEM_END - base)
+
+    def put(self, addr, data):
+        for i, b in enumerate(data):
+            if addr + i < LOWMEM_END:
+                self.mem[addr + i - self.base] = b
+
+    def get(self, addr, n):
+        return bytes(self.mem[max(addr - self.base, 0):addr - self.base + n])
+
+    def mbft(self, t, diskbuf, sectors, shift=9, driveno=0x80, flags=0,
+             hook=0, cmdline=None):
+        """A MEMDISK 6.04 mBFT (length 70, MDI 30 bytes) at t."""
+        cmd = 0
+        if cmdline is not None:
+            addr, text = cmdline
+            self.put(addr, text.encode() + b"\0")
+            cmd = far(addr)
+        hdr = b"mBFT" + struct.pack("<IBB", 70, 1, 0) + b"MEMDSK" + \
+            b"Syslinux" + bytes(12) + struct.pack("<I", hook)
+        mdi = struct.pack("<HBBIII", 30, 4, 6, diskbuf, sectors, cmd) + \
+            bytes(11) + bytes([shift]) + bytes(2)
+        table = bytearray(hdr + mdi)
+        table[9] = -sum(table) & 0xFF
+        self.put(t, table)
+        patch = bytearray(26)          # MDI offsets 30..55
+        patch[52 - 30] = driveno
+        patch[55 - 30] = flags
+        self.put(t + 40 + 30, patch)
+
+    def hook(self, h, prev, mbft=0, vendor=b"MEMDISK "):
+        self.put(h, b"\xeb\x1e\x90" + b"$INT13SF" + vendor +
+                 struct.pack("<III", prev, 0, mbft))
+
+
+def typical_map(base):
+    return [(0x1000, base - 0x1000, RAM), (base, LOWMEM_END - base, RESERVED),
+            (0x100000, IMG - 0x100000, RAM), (IMG, 0x1000000, RESERVED)]
+
+
+def seed(win, vector, ranges=None, max_images=8):
+    out = struct.pack("<HIB", win.base // 1024, vector,
+                      len(ranges if ranges is not None else
+                          typical_map(win.base)))
+    for start, length, kind in (ranges if ranges is not None else
+                                typical_map(win.base)):
+        out += struct.pack("<IIB", start, length, kind)
+    return out + bytes([max_images]) + bytes(win.mem)
+
+
+def seeds():
+    # One MEMDISK, as under QEMU: resident at 0x9f000, vector 9f00:000a.
+    w = Window(0x9F000)
+    w.mbft(0x9F0A0, IMG, 2048, hook=0x9F00A,
+           cmdline=(0x9F200, "initrd=disk.img harddisk"))
+    w.hook(0x9F00A, BIOS_INT13, 0x9F0A0)
+    yield "single_hook", seed(w, far(0x9F00A))
+
+    # An El Torito ISO, read-only flag set.
+    w = Window(0x9F000)
+    w.mbft(0x9F0A0, IMG, 3, shift=11, driveno=0xE0, flags=1, hook=0x9F00A,
+           cmdline=(0x9F200, "iso raw ro"))
+    w.hook(0x9F00A, BIOS_INT13, 0x9F0A0)
+    yield "iso_ro", seed(w, far(0x9F00A))
+
+    # Chained MEMDISK: inner at 0x9e400 -> outer at 0x9f000 -> BIOS.
+    w = Window(0x9E000)
+    w.mbft(0x9F160, IMG, 2048, hook=0x9F00A, cmdline=(0x9F400, "iso raw"))
+    w.hook(0x9F00A, BIOS_INT13, 0x9F160)
+    w.mbft(0x9E560, IMG + 0x800000, 3, shift=11, driveno=0xE0,
+           hook=0x9E40A, cmdline=(0x9E800, "initrd=inner.iso iso"))
+    w.hook(0x9E40A, far(0x9F00A), 0x9E560)
+    yield "chained", seed(w, far(0x9E40A))
+
+    # A looping chain: MEMDISK hook A -> other hook B -> A.
+    w = Window(0x9F000)
+    w.mbft(0x9F0A0, IMG, 2048, hook=0x9F00A)
+    w.hook(0x9F00A, far(0x9F800), 0x9F0A0)
+    w.hook(0x9F800, far(0x9F00A), 0, vendor=b"GRUB4DOS")
+    yield "loop", seed(w, far(0x9F00A))
+
+    # A table cut off by the end of low memory, reached by scan and hook.
+    w = Window(0x9F000)
+    w.mbft(LOWMEM_END - 48, IMG, 2048, hook=0x9F00A)
+    w.hook(0x9F00A, BIOS_INT13, LOWMEM_END - 48)
+    yield "truncated", seed(w, far(0x9F00A))
+
+    # Seventeen chained safe hooks, one more than the walk follows.
+    w = Window(0x9F000)
+    for i in range(17):
+        h = 0x9F400 + i * 0x30
+        w.hook(h, far(h + 0x30) if i < 16 else BIOS_INT13, 0,
+               vendor=b"OTHER   ")
+    yield "long_chain", seed(w, far(0x9F400))
+
+    # Ten tables, more than the eight images allowed.
+    w = Window(0x9C000)
+    for i in range(10):
+        w.mbft(0x9C000 + i * 0x100, IMG + i * 0x100000, 2048)
+    yield "many_tables", seed(w, BIOS_INT13)
+
+    # One table for each reason to refuse one, in one window.
+    w = Window(0x9C000)
+    w.mbft(0x9C000, IMG, 2048)                      # valid
+    w.mbft(0x9C100, IMG + 0x80000, 2048)            # overlaps the first
+    w.mbft(0x9C200, 0x80000, 16)                    # below 1 MiB
+    w.mbft(0x9C300, 0xFFFFF000, 16)                 # past 4 GiB
+    w.mbft(0x9C400, IMG - 0x1000, 2048)             # touches System RAM
+    w.mbft(0x9C500, IMG, 0)                         # empty
+    w.mbft(0x9C600, IMG + 0x200000, 2048, shift=10)  # bad sector size
+    w.mbft(0x9C700, IMG + 0x300000, 2048)
+    w.put(0x9C709, b"\x00")                         # bad checksum
+    w.mbft(0x9C800, IMG + 0x400000, 2048)
+    w.put(0x9C828, b"\x1f")                         # MDI size 31
+    w.put(0x9C900, b"mBFT\xff\xff\xff\xff")         # implausible length
+    w.mbft(0x9CA00, IMG + 0x500000, 2048, shift=0)  # shift 0: 512
+    ranges = [(0x1000, 0x9B000, RAM), (0x9B000, 0x2000, RESERVED),
+              (0x9D000, 0x3000, RESERVED), (0x100000, IMG - 0x100000, RAM),
+              (IMG, 0x100000, RESERVED), (IMG + 0x100000, 0xF00000, RESERVED)]
+    yield "refusals", seed(w, BIOS_INT13, ranges)
+
+    # Forty bare signatures, more than the 32 candidate tables looked at.
+    w = Window(0x9C000)
+    for i in range(40):
+        w.put(0x9C000 + i * 0x80, b"mBFT")
+    w.mbft(0x9F0A0, IMG, 2048, hook=0x9F00A)
+    w.hook(0x9F00A, BIOS_INT13, 0x9F0A0)
+    yield "signatures", seed(w, far(0x9F00A))
+
+    # A valid image= parameter in the first 64 bytes.
+    yield "param", b"0x7000000,16M,ro\n\0"
+
+
+def main():
+    dest = Path(sys.argv[1]) if len(sys.argv) > 1 else \
+        Path(__file__).resolve().parent / "corpus"
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, data in seeds():
+        (dest / name).write_bytes(data)
+        print(f"{dest / name}: {len(data)} bytes")
+
+
+if __name__ == "__main__":
+    main()
