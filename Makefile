@@ -45,4 +45,38 @@ matrix: deps
 check-debug: deps
 	python3 tests/debug/run.py
 
+.PHONY: dkms-install dkms-remove deb check-distro
+
+# The version, from its one place: the top entry of debian/changelog
+# without the Debian revision (0.1.0-1 -> 0.1.0).
+VERSION := $(shell sed -n '1{s/^[^(]*(\([^)]*\)).*/\1/;s/-[^-]*$$//;p;q}' debian/changelog)
+DKMS_SRC := /usr/src/memdiskblk-$(VERSION)
+
+# DKMS from this checkout, for every installed kernel that has headers
+# (the Debian package memdiskblk-dkms does the same through apt).
+dkms-install:
+	install -d $(DKMS_SRC)/debian
+	install -m 644 Kbuild Makefile compat.h memdiskblk.c memdiskblk.h \
+		memdiskblk_scan.c dkms.conf $(DKMS_SRC)/
+	install -m 644 debian/changelog $(DKMS_SRC)/debian/
+	dkms status -m memdiskblk -v $(VERSION) | grep -q . || \
+		dkms add -m memdiskblk -v $(VERSION)
+	for build in /lib/modules/*/build; do kver=$${build%/build}; \
+		dkms install -m memdiskblk -v $(VERSION) -k $${kver##*/} || exit 1; \
+	done
+
+dkms-remove:
+	dkms remove -m memdiskblk -v $(VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+# ../memdiskblk-dkms_VERSION_all.deb, built with debhelper and dh-dkms.
+deb:
+	dpkg-buildpackage -b -us -uc
+
+# DKMS, the Debian package, udev in guests booted through MEMDISK and the
+# mkinitcpio hook. As root: it installs into /lib/modules, /usr/src and
+# /var/lib/dkms, and removes all of it again.
+check-distro: deps
+	python3 tests/distro/run.py
+
 endif

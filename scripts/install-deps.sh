@@ -15,6 +15,7 @@ busybox-static cpio gzip xz-utils zstd
 dosfstools mtools fdisk e2fsprogs
 python3 clang cppcheck shellcheck linux-source debootstrap
 flex bison bc libelf-dev libssl-dev
+dkms dh-dkms debhelper lintian udev
 "
 
 missing=""

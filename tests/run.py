@@ -63,6 +63,7 @@ def main(args):
     if not args:
         parts.append(("matrix", [sys.executable, "tests/matrix.py"]))
         parts.append(("debug", [sys.executable, "tests/debug/run.py"]))
+        parts.append(("distro", [sys.executable, "tests/distro/run.py"]))
     passed = failed = 0
     for name, cmd in parts:
         p, f = part(name, cmd)

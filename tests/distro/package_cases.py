@@ -1,0 +1,184 @@
+"""The Debian package memdiskblk-dkms, built from the tree with Debian's own
+tools (dpkg-buildpackage, debhelper, dh-dkms), checked with lintian, then
+installed with apt (which builds the module with DKMS) and purged.
+
+The initramfs-tools and dracut pieces debian/memdiskblk-dkms.install names
+come from initramfs-tools/ and dracut/. If they are missing the build
+fails, unless MDB_DISTRO_ALLOW_MISSING=1 (for work in progress), which
+builds without them and says so."""
+import os
+import re
+import shutil
+import tarfile
+from pathlib import Path
+
+from common import (CACHE, INITRAMFS_PIECES, NAME, PACKAGE, ROOT, SOURCES,
+                    changelog_version, copy_tree, dkms_tree, header_kernels,
+                    installed_modules, module_loaded, package_installed, run,
+                    upstream_version)
+
+WORK = CACHE / "deb"
+APT_ENV = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+
+
+class Built:
+    deb = None
+    changes = None
+    missing = []
+
+
+def udev_rule_path():
+    """Where the rule goes on Debian 12, whose udev and debhelper use
+    /lib/udev/rules.d (trixie moves them to /usr/lib/udev/rules.d)."""
+    return Path("/lib/udev/rules.d/60-persistent-memdiskblk.rules")
+
+
+def initramfs_files(kver):
+    """The files in /boot/initrd.img-KVER when initramfs-tools manages it
+    and the package carries its hook (its trigger then rebuilds that
+    initrd, the newest kernel's), else None."""
+    initrd = Path(f"/boot/initrd.img-{kver}")
+    if ("initramfs-tools/hooks/memdiskblk" in Built.missing or
+            not shutil.which("lsinitramfs") or not initrd.exists()):
+        return None
+    return run(["lsinitramfs", str(initrd)])[1].splitlines()
+
+
+def case_build(c, host):
+    """dpkg-buildpackage builds the source package (3.0 quilt, with an orig
+    tarball of the tree without debian/) and memdiskblk-dkms_VERSION_all.deb
+    holding: the module's sources and a dkms.conf with the version written
+    in under /usr/src/memdiskblk-VERSION, the udev rule, the initramfs-tools
+    hook and init-top script (executable), the dracut module; it depends on
+    dkms."""
+    ver, up = changelog_version(), upstream_version()
+    missing = [p for p in INITRAMFS_PIECES if not (ROOT / p).exists()]
+    Built.missing = missing
+    if missing and os.environ.get("MDB_DISTRO_ALLOW_MISSING") != "1":
+        c.expect(False, f"not in the tree yet: {missing} "
+                 "(MDB_DISTRO_ALLOW_MISSING=1 builds without them)")
+        return
+    if WORK.exists():
+        shutil.rmtree(WORK)
+    src = copy_tree(WORK / f"{NAME}-{up}")
+    if missing:
+        c.note = f"built WITHOUT {', '.join(missing)}"
+        # Only in this copy: drop the install lines whose source is absent.
+        install = src / "debian" / f"{PACKAGE}.install"
+        install.write_text("".join(
+            line + "\n" for line in install.read_text().splitlines()
+            if (src / line.split()[0]).exists() or
+            not line.startswith(("initramfs-tools/", "dracut/"))))
+    with tarfile.open(WORK / f"{NAME}_{up}.orig.tar.gz", "w:gz") as tar:
+        tar.add(src, arcname=src.name,
+                filter=lambda t: None if t.name.startswith(f"{src.name}/debian")
+                else t)
+    code, log = run(["dpkg-buildpackage", "-us", "-uc"], cwd=src, check=False)
+    (WORK / "build.log").write_text(log)
+    if not c.expect(code == 0, f"dpkg-buildpackage exited {code}: "
+                    + " | ".join(log.strip().splitlines()[-5:])):
+        return
+    Built.deb = WORK / f"{PACKAGE}_{ver}_all.deb"
+    Built.changes = next(WORK.glob(f"{NAME}_{ver}_*.changes"), None)
+    c.expect(Built.deb.exists(), f"{Built.deb.name} built")
+    c.expect(Built.changes is not None, ".changes written")
+
+    files = {line.split()[-1].lstrip("."): line
+             for line in run(["dpkg-deb", "-c", str(Built.deb)])[1].splitlines()}
+    usrsrc = f"/usr/src/{NAME}-{up}"
+    for name in SOURCES + ["dkms.conf"]:
+        c.expect(f"{usrsrc}/{name}" in files, f"{usrsrc}/{name} in the package")
+    conf = run(["sh", "-c", f"dpkg-deb --fsys-tarfile {Built.deb} | "
+                f"tar -xO .{usrsrc}/dkms.conf"])[1]
+    c.expect(re.search(rf'^PACKAGE_VERSION="{re.escape(up)}"$', conf, re.M),
+             f"packaged dkms.conf says PACKAGE_VERSION=\"{up}\"")
+    c.expect(str(udev_rule_path()) in files, f"{udev_rule_path()} in the package")
+    wanted = {
+        "initramfs-tools/hooks/memdiskblk": "/usr/share/initramfs-tools/hooks/memdiskblk",
+        "initramfs-tools/scripts/init-top/memdiskblk":
+            "/usr/share/initramfs-tools/scripts/init-top/memdiskblk",
+    }
+    for piece, path in wanted.items():
+        if piece in missing:
+            continue
+        c.expect(path in files, f"{path} in the package")
+        c.expect(files.get(path, "").startswith("-rwx"),
+                 f"{path} is executable: {files.get(path, '')[:10]}")
+    if "dracut/90memdiskblk/module-setup.sh" not in missing:
+        c.expect("/usr/lib/dracut/modules.d/90memdiskblk/module-setup.sh" in files,
+                 "dracut module in the package")
+    info = run(["dpkg-deb", "-f", str(Built.deb), "Depends", "Architecture"])[1]
+    c.expect(re.search(r"\bdkms\b", info), f"depends on dkms: {info!r}")
+
+
+def case_lintian(c, host):
+    """lintian on the source and binary packages (.changes): no errors.
+    Warnings are listed in the log (tests/.cache/distro/deb/lintian.log)."""
+    if not c.expect(Built.changes is not None, "package was built"):
+        return
+    code, out = run(["lintian", "--fail-on", "error", "--display-level",
+                     ">=warning", "--info", str(Built.changes)], check=False)
+    (WORK / "lintian.log").write_text(out)
+    tags = [line for line in out.splitlines() if re.match(r"^[EW]: ", line)]
+    errors = [t for t in tags if t.startswith("E: ")]
+    c.eq(errors, [], "lintian errors")
+    c.expect(code == 0, f"lintian exited {code}")
+    c.note = f"{len(errors)} errors, {len(tags) - len(errors)} warnings"
+
+
+def case_install(c, host):
+    """apt install ./memdiskblk-dkms_*.deb: DKMS builds and installs the
+    module for the installed kernels (dkms's own policy: every kernel when
+    the running one is not installed here, as on CI; otherwise the running
+    and the newest), the udev rule and initramfs pieces are in place.
+    apt purge removes the modules, the DKMS registration, /usr/src and
+    every packaged file. The module is never loaded."""
+    if not c.expect(Built.deb is not None, "package was built"):
+        return
+    up = upstream_version()
+    kvers = header_kernels()
+    running = os.uname().release
+    want = kvers if running not in kvers else sorted({running, kvers[-1]})
+    run(["apt-get", "install", "-y", "-q", "--no-install-recommends",
+         str(Built.deb)], env=APT_ENV)
+    c.expect(package_installed(), f"{PACKAGE} installed")
+    status = run(["dkms", "status", "-m", NAME])[1]
+    for kver in want:
+        c.expect(re.search(rf"^{NAME}/{re.escape(up)}, {re.escape(kver)}, .*installed",
+                           status, re.M), f"dkms installed for {kver}: {status!r}")
+        found = list(Path(f"/lib/modules/{kver}/updates/dkms").glob(f"{NAME}.ko*"))
+        c.expect(found, f"module under /lib/modules/{kver}/updates/dkms")
+    c.expect(udev_rule_path().read_bytes() ==
+             (ROOT / "udev/60-persistent-memdiskblk.rules").read_bytes(),
+             f"{udev_rule_path()} is the project's rule")
+    for piece, path in [
+            ("initramfs-tools/hooks/memdiskblk",
+             "/usr/share/initramfs-tools/hooks/memdiskblk"),
+            ("initramfs-tools/scripts/init-top/memdiskblk",
+             "/usr/share/initramfs-tools/scripts/init-top/memdiskblk"),
+            ("dracut/90memdiskblk/module-setup.sh",
+             "/usr/lib/dracut/modules.d/90memdiskblk/module-setup.sh")]:
+        if piece not in Built.missing:
+            c.expect(Path(path).exists(), f"{path} installed")
+    c.note = f"built for {', '.join(want)}"
+    initrd = initramfs_files(kvers[-1])
+    if initrd is not None:
+        c.expect(any(f"/updates/dkms/{NAME}.ko" in f for f in initrd),
+                 f"update-initramfs put the module in {kvers[-1]}'s initrd")
+        c.expect(f"scripts/init-top/{NAME}" in initrd,
+                 f"and scripts/init-top/{NAME}")
+
+    run(["apt-get", "purge", "-y", "-q", PACKAGE], env=APT_ENV)
+    c.expect(not package_installed(), f"{PACKAGE} purged")
+    c.expect(not dkms_tree().exists(), f"{dkms_tree()} removed")
+    c.expect(not Path(f"/usr/src/{NAME}-{up}").exists(), f"/usr/src/{NAME}-{up} removed")
+    c.eq(installed_modules(), [], "no module left under /lib/modules")
+    c.expect(not udev_rule_path().exists(), "udev rule removed")
+    if initrd is not None:
+        c.expect(not [f for f in initramfs_files(kvers[-1]) if NAME in f],
+                 f"{kvers[-1]}'s initrd rebuilt without memdiskblk")
+    c.expect(not module_loaded(), "the module was never loaded here")
+
+
+CASES = [("deb-build", case_build), ("lintian", case_lintian),
+         ("deb-install", case_install)]
