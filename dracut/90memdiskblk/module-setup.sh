@@ -1,0 +1,26 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# dracut module: memdiskblk, its udev rule, and an early load, so that
+# root=live:CDLABEL=... finds an ISO that MEMDISK left in memory.
+# shellcheck disable=SC2154  # moddir is set by dracut
+
+check() {
+	# In generic images (live ISOs are built that way), not in a hostonly
+	# initramfs for the machine at hand, where no MEMDISK image is.
+	# shellcheck disable=SC2154  # hostonly is set by dracut
+	[ -n "$hostonly" ] && return 255
+	return 0
+}
+
+depends() {
+	echo udev-rules
+}
+
+installkernel() {
+	instmods memdiskblk
+}
+
+install() {
+	inst_rules 60-persistent-memdiskblk.rules
+	inst_hook cmdline 10 "$moddir/memdiskblk-load.sh"
+}
