@@ -51,12 +51,7 @@ def main(filters):
     for name, func in cases.CASES:
         if name in SKIP or (filters and not any(f in name for f in filters)):
             continue
-        c = cases.Case(name)
-        t0 = time.monotonic()
-        try:
-            func(k, c)
-        except Exception as e:  # one broken case must not hide the others
-            c.failures.append(f"error: {e!r}")
+        c = cases.run_case(k, name, func)
         log = images.CACHE / "logs" / f"{k.short}-{name}.log"
         text = log.read_text(errors="replace") if log.exists() else ""
         reports = [ln for ln in text.splitlines() if CHECKERS.search(ln)
@@ -66,13 +61,9 @@ def main(filters):
         missing = [a for a in ACTIVE if text and a not in text]
         if missing:
             c.failures.append(f"checkers not active: {missing}")
-        if c.failures:
-            failed += 1
-            print(f"FAIL debug/{name}: " + "; ".join(c.failures), flush=True)
-        else:
-            passed += 1
-            print(f"PASS debug/{name} ({c.checks} checks, "
-                  f"{time.monotonic() - t0:.0f} s)", flush=True)
+        failed += bool(c.failures)
+        passed += not c.failures
+        print(cases.result_line(f"debug/{name}", c), flush=True)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -2,13 +2,16 @@
 with a Debian kernel and says, in its docstring, what it asserts. Guests
 report facts (tests/e2e/guest/init); the assertions are all here."""
 import gzip
+import os
 import re
 import shutil
+import time
+import traceback
 
 import images
 from boot import boot
 
-STRESS_SECONDS = int(__import__("os").environ.get("MDB_STRESS_SECONDS", "60"))
+STRESS_SECONDS = int(os.environ.get("MDB_STRESS_SECONDS", "60"))
 BAD_DMESG = re.compile(r"BUG:|WARNING:|Oops|Call Trace|general protection|"
                        r"ioremap on RAM|memremap attempted")
 
@@ -31,11 +34,30 @@ class Case:
 
     def booted(self, b):
         """Every boot: no timeout, the guest ran to its end, clean dmesg."""
-        self.seconds += b.seconds
         self.expect(not b.timed_out, "guest timed out")
         self.expect(b.get("finished") is not None, "guest did not finish")
         bad = [line for line in b.dmesg().splitlines() if BAD_DMESG.search(line)]
         self.expect(not bad, f"dmesg: {bad[:3]}")
+
+
+def run_case(k, name, func):
+    """Run one case on kernel k and return its one output line: a case
+    that raises fails with the error, it never stops the others."""
+    c = Case(name)
+    start = time.monotonic()
+    try:
+        func(k, c)
+    except Exception:
+        c.failures.append("error: " + traceback.format_exc(limit=2)
+                          .strip().replace("\n", " | "))
+    c.seconds = time.monotonic() - start
+    return c
+
+
+def result_line(label, c):
+    if c.failures:
+        return f"FAIL {label}: " + "; ".join(c.failures)
+    return f"PASS {label} ({c.checks} checks, {c.seconds:.0f} s)"
 
 
 class Kernel:

@@ -4,8 +4,6 @@
 Usage: run.py [SUBSTRING...]   only cases whose "e2e/KVER/NAME" contains one
 """
 import sys
-import time
-import traceback
 
 import cases
 import images
@@ -31,22 +29,10 @@ def main(filters):
                 failed += 1
             continue
         for name, func in wanted:
-            c = cases.Case(name)
-            start = time.monotonic()
-            try:
-                func(k, c)
-            except Exception:
-                c.failures.append("error: " + traceback.format_exc(limit=2)
-                                  .strip().replace("\n", " | "))
-            took = time.monotonic() - start
-            if c.failures:
-                failed += 1
-                print(f"FAIL e2e/{short}/{name}: " + "; ".join(c.failures),
-                      flush=True)
-            else:
-                passed += 1
-                print(f"PASS e2e/{short}/{name} ({c.checks} checks, "
-                      f"{took:.0f} s)", flush=True)
+            c = cases.run_case(k, name, func)
+            failed += bool(c.failures)
+            passed += not c.failures
+            print(cases.result_line(f"e2e/{short}/{name}", c), flush=True)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
