@@ -425,9 +425,10 @@ def case_stress(k, c):
     zero mismatches. rmmod is refused while a reader holds the device.
     200 load/unload cycles (after a warm-up, with dirty pages written
     back): all clean; slab and vmalloc grow less than 1 MiB (5 KiB a
-    cycle), per-CPU memory less than 256 KiB, MemAvailable drops less than
-    4 MiB (after the stress, per-CPU page lists move it by up to ~2 MiB;
-    400 cycles alone moved it by 4 KiB)."""
+    cycle), per-CPU memory less than 256 KiB, MemAvailable plus the free
+    pages parked on the per-CPU page lists drops less than 4 MiB.
+    (MemAvailable alone swung by 4.7 MiB in one CI run, with slab +72
+    KiB: the per-CPU lists of 2 CPUs hold several MiB and move freely.)"""
     img = images.harddisk(k.dir / "stress.img", k.kver, k.initrd,
                           f"mdbtest=stress mdbarg={STRESS_SECONDS}", {})
     b = k.boot(c, image=img, memdisk_args="harddisk", cpus=2, timeout=900)
@@ -444,12 +445,12 @@ def case_stress(k, c):
     before = dict(zip(fields, map(int, (b.get("stress.mem_before") or "").split())))
     after = dict(zip(fields, map(int, (b.get("stress.mem_after") or "").split())))
     grow = {f: after[f] - before[f] for f in fields if f in before and f in after}
-    c.expect(len(grow) == 5, f"memory figures read: {grow}")
+    c.expect(len(grow) == 6, f"memory figures read: {grow}")
     c.expect(grow.get("Slab", 1 << 30) < 1024, f"slab growth {grow} kB")
     c.expect(grow.get("VmallocUsed", 1 << 30) < 1024, f"vmalloc growth {grow} kB")
     c.expect(grow.get("Percpu", 1 << 30) < 256, f"percpu growth {grow} kB")
-    c.expect(-grow.get("MemAvailable", -(1 << 30)) < 4096,
-             f"MemAvailable drop {grow} kB")
+    avail = grow.get("MemAvailable", -(1 << 30)) + grow.get("PcpFree", 0)
+    c.expect(-avail < 4096, f"MemAvailable+PcpFree drop {grow} kB")
 
 
 CASES = [
