@@ -35,6 +35,7 @@
 #define MDB_MAX_HW_SECTORS	2048	/* 1 MiB requests */
 #define MDB_MAX_SEGMENTS	256
 #define MDB_MAX_RANGES		128	/* firmware memory map entries */
+#define MDB_PIECES		3	/* head, 2 MiB-aligned middle, tail */
 
 static bool autodetect = true;
 module_param(autodetect, bool, 0444);
@@ -48,6 +49,19 @@ static bool readonly;
 module_param(readonly, bool, 0444);
 MODULE_PARM_DESC(readonly, "Make every device read-only (default: 0)");
 
+/*
+ * One mapping of part of the image. The image is mapped in up to three
+ * pieces so that the middle one, aligned to 2 MiB in physical memory, gets
+ * 2 MiB page-table entries: a single mapping of an image that starts off a
+ * 2 MiB boundary takes 4 KiB entries throughout (2 MiB of page tables per
+ * GiB of image).
+ */
+struct mdb_piece {
+	void *virt;
+	u64 start;		/* offset in the image */
+	u64 len;
+};
+
 /* One /dev/memdiskN: the image and everything made for it. */
 struct mdb_dev {
 	struct list_head list;
@@ -55,7 +69,7 @@ struct mdb_dev {
 	char name[DISK_NAME_LEN];
 	bool readonly;
 	struct resource *res;	/* our claim in /proc/iomem */
-	void *virt;		/* the whole image, mapped once */
+	struct mdb_piece piece[MDB_PIECES];	/* the whole image, in order */
 	struct gendisk *disk;
 };
 
@@ -64,6 +78,30 @@ static struct blk_mq_tag_set mdb_tag_set;
 static LIST_HEAD(mdb_devices);
 
 /* ---- I/O ---------------------------------------------------------------- */
+
+/* Copy between buf and the image at pos; the caller checked the range. */
+static void mdb_copy(struct mdb_dev *dev, u64 pos, void *buf, u32 len,
+		     bool write)
+{
+	const struct mdb_piece *pc = dev->piece;
+
+	while (len) {
+		void *img;
+		u32 n;
+
+		while (pos >= pc->start + pc->len)
+			pc++;
+		n = min_t(u64, len, pc->start + pc->len - pos);
+		img = pc->virt + (pos - pc->start);
+		if (write)
+			memcpy(img, buf, n);
+		else
+			memcpy(buf, img, n);
+		pos += n;
+		buf += n;
+		len -= n;
+	}
+}
 
 static blk_status_t mdb_do_request(struct mdb_dev *dev, struct request *rq)
 {
@@ -97,12 +135,9 @@ static blk_status_t mdb_do_request(struct mdb_dev *dev, struct request *rq)
 	rq_for_each_segment(bv, rq, iter) {
 		void *p = mdb_kmap_bvec(&bv);
 
-		if (write) {
-			memcpy(dev->virt + pos, p, bv.bv_len);
-		} else {
-			memcpy(p, dev->virt + pos, bv.bv_len);
+		mdb_copy(dev, pos, p, bv.bv_len, write);
+		if (!write)
 			flush_dcache_page(bv.bv_page);
-		}
 		mdb_kunmap(p);
 		pos += bv.bv_len;
 	}
@@ -366,14 +401,44 @@ out:
 
 /* ---- devices ------------------------------------------------------------- */
 
+/* Map the image once, in the pieces struct mdb_piece describes. */
+static int mdb_map(struct mdb_dev *dev)
+{
+	u64 addr = dev->img.addr, end = addr + dev->img.size;
+	u64 cut[MDB_PIECES + 1] = {
+		addr, ALIGN(addr, PMD_SIZE), ALIGN_DOWN(end, PMD_SIZE), end
+	};
+	int i;
+
+	if (cut[1] > cut[2]) {	/* inside one 2 MiB block: one piece */
+		cut[1] = end;
+		cut[2] = end;
+	}
+	for (i = 0; i < MDB_PIECES; i++) {
+		struct mdb_piece *pc = &dev->piece[i];
+
+		pc->start = cut[i] - addr;
+		pc->len = cut[i + 1] - cut[i];
+		if (!pc->len)
+			continue;
+		pc->virt = memremap(cut[i], pc->len, MEMREMAP_WB);
+		if (!pc->virt)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static void mdb_free_dev(struct mdb_dev *dev)
 {
+	int i;
+
 	if (dev->disk) {
 		del_gendisk(dev->disk);
 		mdb_put_disk(dev->disk);
 	}
-	if (dev->virt)
-		memunmap(dev->virt);
+	for (i = 0; i < MDB_PIECES; i++)
+		if (dev->piece[i].virt)
+			memunmap(dev->piece[i].virt);
 	if (dev->res)
 		release_mem_region(dev->img.addr, dev->img.size);
 	kfree(dev);
@@ -406,11 +471,10 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 		err = -EBUSY;
 		goto fail;
 	}
-	dev->virt = memremap(img->addr, img->size, MEMREMAP_WB);
-	if (!dev->virt) {
+	err = mdb_map(dev);
+	if (err) {
 		pr_warn("%s: cannot map image 0x%llx+0x%llx, refused\n",
 			dev->name, img->addr, img->size);
-		err = -ENOMEM;
 		goto fail;
 	}
 
