@@ -9,7 +9,7 @@ KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 PWD := $(CURDIR)
 
-.PHONY: all modules clean install check check-debug demo matrix deps
+.PHONY: all modules clean install check check-debug demo matrix deps bench
 
 all: modules
 
@@ -39,6 +39,12 @@ demo: deps
 # trixie-backports kernel, each release's headers in its own chroot.
 matrix: deps
 	python3 tests/matrix.py
+
+# memdiskblk against phram + mtdblock, pmem, brd and the copy limit, side
+# by side in one QEMU guest: a table, results.json and bench.png
+# (tests/bench/run.py --help for the knobs; BENCH_ARGS passes them).
+bench: deps
+	python3 tests/bench/run.py $(BENCH_ARGS)
 
 # The e2e cases under a KASAN/KFENCE/lockdep/UBSAN kernel built from
 # Debian's linux-source (the first build takes a long while; cached).

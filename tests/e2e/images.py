@@ -142,10 +142,12 @@ def _uncompressed(src, dst):
         shutil.copy(src, dst)
 
 
-def initramfs(kver, ko):
-    """A busybox initramfs: tests/e2e/guest/init, the module, memdiskfind."""
-    out = CACHE / "initramfs" / f"{kver}.cpio.gz"
-    stage = CACHE / "initramfs" / kver
+def initramfs(kver, ko, name="", modules=(), files=None):
+    """A busybox initramfs: tests/e2e/guest/init, the module, memdiskfind;
+    plus more of the kernel's modules (for modprobe) and files (path in the
+    guest -> path here) for the benchmark."""
+    out = CACHE / "initramfs" / f"{kver}{name}.cpio.gz"
+    stage = CACHE / "initramfs" / f"{kver}{name}"
     if stage.exists():
         shutil.rmtree(stage)
     for d in ["bin", "sbin", "proc", "sys", "dev", "lib/fsmod",
@@ -169,6 +171,13 @@ def initramfs(kver, ko):
         order.append(name)
     (stage / "lib/fsmod/order").write_text("\n".join(order) + "\n")
     shutil.copy(ko, stage / f"lib/modules/{kver}/extra/memdiskblk.ko")
+    for src in _module_deps(kver, modules):
+        dest = stage / f"lib/modules/{kver}/kernel" / (src.name.split(".ko")[0] + ".ko")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        _uncompressed(src, dest)
+    for dest, src in (files or {}).items():
+        (stage / dest.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(src, stage / dest.lstrip("/"))
     _add_kmod(stage, kver)
     files = sorted(str(p.relative_to(stage)) for p in stage.rglob("*"))
     cpio = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"],

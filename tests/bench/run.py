@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""make bench: memdiskblk against the alternatives, side by side in one guest.
+
+One QEMU guest (TCG) boots an ISO through real MEMDISK and serves the same
+bytes through every contender (tests/bench/guest.sh):
+
+  memdisk  memdiskblk, /dev/memdisk0 over the image MEMDISK left in RAM
+  phram    phram + mtdblock over the same range (the old recipe)
+  pmem     nd_pmem over a range of the guest's RAM carved with
+           memmap=SIZE!ADDR, holding a copy of the image
+  brd      brd holding a copy of the image (what "toram" copying gives)
+  tmpfs    a tmpfs file holding the image: read() from the page cache, one
+           copy per byte, the limit for an O_DIRECT block read
+  memcpy   a memcpy loop over a buffer of the image's size (seq only)
+
+pmem cannot sit on the image itself while memdiskblk serves it: memmap=!
+turns that range into "Persistent Memory (legacy)", which memdiskblk
+rightly refuses as not MEMDISK's reserved memory, and the two drivers could
+not both claim one range. A carved range of the same RAM, mapped the same
+way (write-back), gives pmem's I/O path the same memory to copy from.
+
+Further boots load only memdiskblk and phram + mtdblock over 64 MiB,
+512 MiB and 2 GiB images to show how the drivers' memory grows with size.
+
+Every figure is the median of --runs runs (runs interleaved across the
+contenders), with the lowest and highest. Output: a table here, and
+results.json and bench.png (gnuplot) in --out.
+
+Usage: tests/bench/run.py [--size MIB] [--runs N] [--count N]
+                          [--mem-sizes 64,512,2048] [--out DIR] [--kernel SUBSTR]
+"""
+import argparse
+import json
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "e2e"))
+
+import images  # noqa: E402
+from boot import boot  # noqa: E402
+
+MODULES = ["phram", "mtdblock", "brd", "nd_e820", "nd_pmem", "nd_btt", "null_blk"]
+CONTENDERS = ["memdisk", "phram", "pmem", "brd", "tmpfs", "memcpy"]
+CARVE_AT = 512  # MiB: pmem's range, below where isolinux puts the initrd
+BAD = re.compile(r"BUG:|WARNING:|Oops|Call Trace")
+METRICS = [  # key, heading, unit, amount per ns -> unit
+    ("seq_direct", "seq 1M O_DIRECT", "MiB/s", 1e9 / (1 << 20)),
+    ("seq_buffered", "seq 1M buffered", "MiB/s", 1e9 / (1 << 20)),
+    ("rand_1", "4K rand 1 job", "kIOPS", 1e6),
+    ("rand_n", "4K rand N jobs", "kIOPS", 1e6),
+]
+
+
+class Guest:
+    """The kernel, module and benchmark initramfs every boot shares."""
+
+    def __init__(self, kver, out):
+        self.kver = kver
+        self.out = out
+        ko, _ = images.build_module(kver)
+        tool = out / "mdbbench"
+        images.run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-pthread",
+                    "-o", str(tool), str(HERE / "mdbbench.c")])
+        self.initrd = images.initramfs(
+            kver, ko, name="-bench", modules=MODULES,
+            files={"/bin/mdbbench": tool, "/bench/guest.sh": HERE / "guest.sh"})
+
+    def run(self, name, mib, arg, mem, cmdline=""):
+        """Boot an ISO of about mib MiB; return the bench lines as a dict."""
+        iso = self.out / f"{name}.iso"
+        images.iso(iso, self.kver, self.initrd,
+                   f"mdbtest=bench mdbarg={arg} nokaslr {cmdline}", {},
+                   big=mib << 20)
+        for attempt in (1, 2):
+            # With 2 vCPUs, QEMU's TCG now and then oopses the guest (see
+            # tests/e2e/boot.py); one retry, and say so.
+            b = boot(f"bench-{name}", image=iso, memdisk_args="iso raw",
+                     mem=mem, cpus=2, timeout=3600)
+            facts = {}
+            for line in b.log.splitlines():
+                m = re.match(r"@@ bench\.(\S+) ?(.*)", line.rstrip("\r"))
+                if m:
+                    facts[m[1]] = m[2]
+            bad = [ln for ln in b.log.splitlines() if BAD.search(ln)]
+            if "error" not in facts and not bad and not b.timed_out and facts:
+                break
+            print(f"bench: boot {name} attempt {attempt} failed: "
+                  f"{facts.get('error') or (bad[:1] or ['timeout'])[0]}", flush=True)
+        else:
+            sys.exit(f"bench: {name} did not complete; see its log in {images.CACHE}/logs")
+        iso.unlink()
+        return facts
+
+
+def spread(values):
+    return {"median": statistics.median(values), "min": min(values),
+            "max": max(values), "runs": values}
+
+
+def speed(guest, mib, runs, count):
+    carve = (mib + 64) & ~1   # MiB, 2 MiB aligned, holds the ISO
+    mem = max(2048, 5 * mib + 768)
+    facts = guest.run(f"speed-{mib}", mib, f"speed,{runs},{count}", mem,
+                      f"memmap={carve}M!{CARVE_AT}M")
+    shas = {k[4:]: v for k, v in facts.items() if k.startswith("sha.")}
+    if len(set(shas.values())) != 1:
+        sys.exit(f"bench: the contenders do not hold the same bytes: {shas}")
+    res = {"image_bytes": int(facts["image"].split()[1]),
+           "image_addr": facts["image"].split()[0],
+           "jobs": int(facts["jobs"]), "kernel": facts["kernel"],
+           "guest_mib": mem, "count_per_job": count}
+    for key, _, _, scale in METRICS:
+        res[key] = {}
+        for c in CONTENDERS:
+            vals = []
+            for r in range(1, runs + 1):
+                f = facts.get(f"{key}.{c}.{r}")
+                if f:
+                    ns, amount = map(int, f.split())
+                    vals.append(amount / ns * scale)
+            if vals:
+                res[key][c] = spread(vals)
+    res["load_ms"] = {}
+    for c in ["memdisk", "phram"]:
+        vals = [int(facts[f"load.{c}.{r}"].split()[0]) / 1e6
+                for r in range(1, runs + 1) if f"load.{c}.{r}" in facts]
+        res["load_ms"][c] = spread(vals)
+    return res
+
+
+def tune(guest, mib, runs, count):
+    """memdiskblk alone under each queue setting (--tune, not in the report)."""
+    facts = guest.run(f"tune-{mib}", mib, f"tune,{runs},{count}", 2048)
+    for k, v in facts.items():
+        if k.startswith("queue."):
+            print(f"{k}: {v}")
+    for key, head, unit, scale in METRICS:
+        row = []
+        for v in ["default", "iostats1", "ra128", "nomerges2", "wbt0", "all",
+                  "null_blk0", "null_blk2"]:
+            vals = [int(facts[f"{key}.{v}.{r}"].split()[1]) /
+                    int(facts[f"{key}.{v}.{r}"].split()[0]) * scale
+                    for r in range(1, runs + 1) if f"{key}.{v}.{r}" in facts]
+            if vals:
+                row.append(f"{v} {fmt(spread(vals))}")
+        print(f"{head} {unit}: " + ", ".join(row), flush=True)
+
+
+def memory(guest, sizes, runs):
+    res = {}
+    for mib in sizes:
+        facts = guest.run(f"mem-{mib}", mib, f"mem,{runs},0", min(3584, mib + 1280))
+        res[mib] = {}
+        for c in ["memdisk", "phram"]:
+            used, slab = [], []
+            for r in range(1, runs + 1):
+                a0, s0, a1, s1 = map(int, facts[f"mem.{c}.{r}"].split())
+                used.append(a0 - a1)
+                slab.append(s1 - s0)
+            res[mib][c] = {"kib": spread(used), "slab_kib": spread(slab)}
+    return res
+
+
+def fmt(s, digits=0):
+    return f"{s['median']:.{digits}f} ({s['min']:.{digits}f}-{s['max']:.{digits}f})"
+
+
+def ratio(res, key, a, b):
+    return res[key][a]["median"] / res[key][b]["median"]
+
+
+TARGETS = [  # text, metric, over, at least
+    ("seq O_DIRECT >= 0.9 x tmpfs limit", "seq_direct", "tmpfs", 0.9),
+    ("seq O_DIRECT >= 2.7 x phram", "seq_direct", "phram", 2.7),
+    ("seq O_DIRECT >= 1.0 x pmem", "seq_direct", "pmem", 1.0),
+    ("seq buffered >= 2.5 x phram", "seq_buffered", "phram", 2.5),
+    ("seq buffered >= 1.0 x pmem", "seq_buffered", "pmem", 1.0),
+    ("4K rand 1 job >= 3 x phram", "rand_1", "phram", 3.0),
+    ("4K rand 1 job >= 1.0 x pmem", "rand_1", "pmem", 1.0),
+    ("4K rand N jobs >= 3 x phram", "rand_n", "phram", 3.0),
+    ("4K rand N jobs >= 1.0 x pmem", "rand_n", "pmem", 1.0),
+    ("4K rand N jobs >= 1.0 x 1 job", "rand_n", None, 1.0),
+]
+
+
+def targets(res, mem):
+    out = []
+    for text, key, over, least in TARGETS:
+        r = (ratio(res, key, "memdisk", over) if over else
+             res["rand_n"]["memdisk"]["median"] / res["rand_1"]["memdisk"]["median"])
+        out.append({"target": text, "ratio": round(r, 2), "met": r >= least})
+    ms = res["load_ms"]["memdisk"]["median"]
+    out.append({"target": "load to readable < 20 ms", "value": ms, "met": ms < 20})
+    worst = max((m["memdisk"]["kib"]["median"] for m in mem.values()), default=0)
+    out.append({"target": "driver memory < 1 MiB at every size", "value": worst,
+                "met": worst < 1024})
+    return out
+
+
+def table(res, mem, tgt):
+    lines = [f"memdiskblk benchmark: {res['image_bytes'] >> 20} MiB image, "
+             f"kernel {res['kernel']}, {res['jobs']} vCPUs (TCG), "
+             "median (min-max) of each run"]
+    head = f"{'':8}" + "".join(f"{h + ' ' + u:>26}" for _, h, u, _ in METRICS)
+    lines.append(head)
+    for c in CONTENDERS:
+        row = f"{c:8}"
+        for key, _, _, _ in METRICS:
+            row += f"{fmt(res[key][c]) if c in res[key] else '-':>26}"
+        lines.append(row)
+    lines.append("load to readable, ms: " + ", ".join(
+        f"{c} {fmt(s, 1)}" for c, s in res["load_ms"].items()))
+    for mib, m in mem.items():
+        lines.append(f"memory with a {mib} MiB image, KiB (slab KiB): " + ", ".join(
+            f"{c} {fmt(v['kib'])} ({fmt(v['slab_kib'])})" for c, v in m.items()))
+    for t in tgt:
+        fig = t.get("ratio", t.get("value"))
+        lines.append(f"{'met ' if t['met'] else 'MISSED'} {t['target']}: {fig}")
+    return "\n".join(lines)
+
+
+def chart(res, out):
+    """bench.png: one panel per metric, a bar per contender, min-max bars."""
+    dat = out / "bench.dat"
+    with open(dat, "w") as f:
+        for key, _, _, _ in METRICS:
+            f.write(f"# {key}\n")
+            for i, c in enumerate(CONTENDERS):
+                s = res[key].get(c)
+                if s:
+                    f.write(f"{i} {c} {s['median']} {s['min']} {s['max']}\n")
+            f.write("\n\n")
+    plots = []
+    for i, (key, head, unit, _) in enumerate(METRICS):
+        plots.append(
+            f"set title '{head} ({unit}, higher is better)'\n"
+            f"plot '{dat}' index {i} using 1:3:xtic(2) with boxes lc rgb '#4a7ebb' notitle, "
+            f"'' index {i} using 1:3:4:5 with yerrorbars lc rgb 'black' pt 0 notitle\n")
+    script = ("set terminal pngcairo size 1200,800 font 'sans,10'\n"
+              f"set output '{out / 'bench.png'}'\n"
+              "set multiplot layout 2,2 title 'memdiskblk vs alternatives, "
+              f"{res['image_bytes'] >> 20} MiB image, {res['jobs']} vCPUs under TCG "
+              "(median, min-max)'\n"
+              "set style fill solid 0.8\nset boxwidth 0.6\nset yrange [0:*]\n"
+              "set grid ytics\nset xrange [-0.5:5.5]\n" + "".join(plots) +
+              "unset multiplot\n")
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    dat.unlink()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--size", type=int, default=320, help="image MiB (<= 1024)")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--count", type=int, default=20000, help="4K reads per job")
+    ap.add_argument("--mem-sizes", default="64,512,2048")
+    ap.add_argument("--out", type=Path, default=images.CACHE / "bench")
+    ap.add_argument("--kernel", default="", help="substring of the kernel to use")
+    ap.add_argument("--only", choices=["speed", "mem", "tune"],
+                    help="one part (no report files); tune: queue settings")
+    a = ap.parse_args()
+    if shutil.which("gnuplot") is None:
+        sys.exit("bench: gnuplot is missing (scripts/install-deps.sh installs it)")
+    kvers = [k for k in images.kernels() if a.kernel in k]
+    if not kvers or a.runs < 3 or not 16 <= a.size <= 1024:
+        sys.exit("bench: needs an installed kernel, --runs >= 3, 16 <= --size <= 1024")
+    a.out.mkdir(parents=True, exist_ok=True)
+    guest = Guest(kvers[0], a.out)
+    sizes = [int(s) for s in a.mem_sizes.split(",") if s]
+    if a.only == "tune":
+        return tune(guest, a.size, a.runs, a.count)
+    if a.only == "mem":
+        return print(json.dumps(memory(guest, sizes, a.runs), indent=1))
+    res = speed(guest, a.size, a.runs, a.count)
+    mem = memory(guest, sizes, a.runs)
+    tgt = targets(res, mem)
+    report = {"speed": res, "memory": mem, "targets": tgt}
+    (a.out / "results.json").write_text(json.dumps(report, indent=1) + "\n")
+    chart(res, a.out)
+    print(table(res, mem, tgt))
+    print(f"bench: wrote {a.out / 'results.json'} and {a.out / 'bench.png'}")
+
+
+if __name__ == "__main__":
+    main()
