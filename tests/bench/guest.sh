@@ -1,11 +1,12 @@
 # shellcheck shell=sh
 # Guest side of `make bench`, sourced by tests/e2e/guest/init (busybox sh)
-# for mdbtest=bench. mdbarg=MODE,RUNS,COUNT: MODE "speed" measures every
-# contender side by side; "mem" measures the memory the drivers use. Each
-# figure is one "@@ bench.METRIC.CONTENDER.RUN NS AMOUNT" line from
-# mdbbench; tests/bench/run.py turns them into the report.
+# for mdbtest=bench. mdbarg=MODE,RUNS,COUNT,WHO: MODE "speed" measures
+# every contender side by side, "tune" memdiskblk under each queue
+# setting, "mem" the memory that WHO (memdisk or phram) takes. Each figure
+# is one "@@ bench.METRIC.CONTENDER.RUN NS AMOUNT" line from mdbbench;
+# tests/bench/run.py turns them into the report.
 
-IFS=, read -r MODE RUNS COUNT <<EOF
+IFS=, read -r MODE RUNS COUNT WHO <<EOF
 $ARG
 EOF
 KVER=$(uname -r)
@@ -18,34 +19,39 @@ ready() {
 	[ -b "$1" ] || { say bench.error "$1 did not appear"; return 1; }
 }
 
-if ! { modprobe memdiskblk && ready /dev/memdisk0; }; then
-	say bench.error "memdiskblk did not load"
-	return
-fi
-ADDR=$(cat /sys/block/memdisk0/memdisk/addr)
-SIZE=$(cat /sys/block/memdisk0/memdisk/size)
+# The image as the old recipe finds it, before anything maps it.
+found=$(memdiskfind)
+ADDR=${found%,*}
+SIZE=$((${found#*,}))
 say bench.image "$ADDR $SIZE"
 say bench.jobs "$JOBS"
 say bench.kernel "$KVER"
 PHRAM="phram=bench,$ADDR,$SIZE,0x800"
 
+# What loading WHO takes from the guest's memory: the first load in this
+# boot (page tables made for a mapping outlive it, so only a first load
+# shows them) and RUNS reloads.
 bench_mem() {
 	mem() { sed -n "s/^$1: *\([0-9]*\) kB/\1/p" /proc/meminfo; }
 	# Free pages on the per-CPU lists are missing from MemAvailable.
 	pcp() { awk '$1 == "count:" { s += $2 } END { print s * 4 }' /proc/zoneinfo; }
 	snap() { drop; echo "$(($(mem MemAvailable) + $(pcp))) $(mem Slab)"; }
-	rmmod memdiskblk
-	modprobe mtdblock && rmmod mtdblock	# leave its dependencies loaded
-	r=1
+	case $WHO in
+	memdisk) on() { modprobe memdiskblk && ready /dev/memdisk0; }
+		off() { rmmod memdiskblk; } ;;
+	phram)	on() { modprobe phram "$PHRAM" && modprobe mtdblock && ready /dev/mtdblock0; }
+		off() { rmmod mtdblock phram; }
+		# its dependencies (mtd, mtd_blkdevs) are not part of its cost
+		modprobe mtdblock && rmmod mtdblock ;;
+	esac
+	r=0
 	while [ "$r" -le "$RUNS" ]; do
 		before=$(snap)
-		modprobe memdiskblk && ready /dev/memdisk0
-		say "bench.mem.memdisk.$r" "$before $(snap)"
-		rmmod memdiskblk
-		before=$(snap)
-		modprobe phram "$PHRAM" && modprobe mtdblock && ready /dev/mtdblock0
-		say "bench.mem.phram.$r" "$before $(snap)"
-		rmmod mtdblock phram
+		on || { say bench.error "$WHO did not load"; return; }
+		say "bench.mem.$WHO.$r" "$before $(snap)"
+		# The image's mappings (the caller shows as memremap).
+		[ "$r" = 0 ] && awk '/ioremap/ && $2 > 65536 { print "@@ bench.vmalloc", $0 }' /proc/vmallocinfo
+		off
 		r=$((r + 1))
 	done
 }
@@ -67,6 +73,7 @@ phram_off() {
 
 bench_speed() {
 	# The contenders, each over the same bytes.
+	modprobe memdiskblk && ready /dev/memdisk0 || return
 	modprobe brd rd_nr=1 rd_size=$((SIZE / 1024)) max_part=0 && ready /dev/ram0 || return
 	mdbbench copy fill.brd.1 /dev/memdisk0 /dev/ram0
 	# pmem: the range the host carved with memmap=SIZE!ADDR (see run.py).
@@ -120,6 +127,7 @@ bench_speed() {
 # What each queue setting is worth, memdiskblk alone, in one boot.
 bench_tune() {
 	q=/sys/block/memdisk0/queue
+	modprobe memdiskblk
 	r=1
 	while [ "$r" -le "$RUNS" ]; do
 		for v in default iostats1 ra128 nomerges2 wbt0 all; do
