@@ -6,7 +6,11 @@
 - DKMS with Debian's dkms tool for every installed kernel (dkms_cases.py);
 - the Debian package: build, lintian, apt install and purge (package_cases.py);
 - udev in guests booted through MEMDISK, with and without the project's
-  rule (udev_cases.py).
+  rule (udev_cases.py);
+- live systems booted through MEMDISK: live-boot in a mkinitramfs image
+  and dracut's dmsquash-live, with and without the project's integration
+  (live_cases.py; the generators run in a private mount namespace, so
+  these do not touch the host).
 
 The DKMS and package cases install files under /lib/modules, /usr/src and
 /var/lib/dkms and put everything back after each case. Before starting
@@ -24,6 +28,7 @@ import traceback
 
 import common  # first: it sets up the import path and the cache
 import dkms_cases
+import live_cases
 import mkinitcpio_cases
 import package_cases
 import shell_cases
@@ -33,7 +38,7 @@ from cases import Case
 # (name, function, touches the host's module tree)
 CASES = ([(n, f, False) for n, f in shell_cases.CASES + mkinitcpio_cases.CASES] +
          [(n, f, True) for n, f in dkms_cases.CASES + package_cases.CASES] +
-         [(n, f, False) for n, f in udev_cases.CASES])
+         [(n, f, False) for n, f in udev_cases.CASES + live_cases.CASES])
 
 
 def main(filters):

@@ -1,0 +1,357 @@
+"""Live systems booted through real MEMDISK, with initramfs images made by
+Debian's own generators, each with the project's integration:
+mkinitramfs with live-boot (boot=live) and the project's initramfs-tools
+hook and init-top script, and dracut with dmsquash-live
+(root=live:CDLABEL=...) and the project's 90memdiskblk module; the udev
+rule goes in both. Each boots once as is and once with
+memdiskblk.autodetect=0 on the kernel command line (the control: the same
+initramfs and medium, with no /dev/memdisk0).
+
+Each ISO holds a squashfs whose root is busybox and tests/distro/guest/
+live-init, which prints MARKER, the mounts and dmesg, and powers off. The
+ISOs are 2 KiB short of a 4 KiB multiple, the size the phram recipe
+refuses, so live-boot's own MEMDISK support (memdiskfind + phram, which it
+runs when syslinux-utils is installed, as here) cannot be what finds them.
+
+The generators run in a private mount namespace (unshare -m) where the
+module under /lib/modules/KVER/updates, the udev rule and the dracut
+module are overlays: nothing is written to the host's trees, and nothing
+is left behind if a run is interrupted. Artefacts are cached under
+CACHE/live by a digest of everything they are made from."""
+import hashlib
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import images
+from boot import boot
+from cases import BAD_DMESG
+from common import CACHE, HERE, ROOT, SOURCES, run
+
+MARKER = "MDB-LIVE-ROOT-OK"
+DIR = CACHE / "live"
+RULE = "udev/60-persistent-memdiskblk.rules"
+HOOK = "initramfs-tools/hooks/memdiskblk"
+INIT_TOP = "initramfs-tools/scripts/init-top/memdiskblk"
+DRACUT_MODULE = "dracut/90memdiskblk"
+LABEL = "MDBLIVE"
+# live-boot scans every block device by itself: no live-media= hint.
+LIVE_CMDLINE = "boot=live"
+# rd.shell=0: a failed boot ends (panic=-1 reboots, QEMU -no-reboot exits).
+# rd.retry=10: dracut gives up after 20 of its 0.5 s loops (about 25 s under
+# TCG) instead of 360.
+DRACUT_CMDLINE = (f"root=live:CDLABEL={LABEL} rd.live.image rd.shell=0 "
+                  "rd.live.overlay.overlayfs=1 rd.retry=10")
+NO_MODULE = "memdiskblk.autodetect=0"
+KILLED_INIT = "Kernel panic - not syncing: Attempted to kill init!"
+# Debian packages whose files end up in the images (part of the cache key).
+PACKAGES = ["initramfs-tools", "live-boot", "dracut-core", "dracut-live",
+            "busybox-static", "udev", "isolinux", "squashfs-tools"]
+TOOLS = {"mkinitramfs": "initramfs-tools", "dracut": "dracut-core",
+         "mksquashfs": "squashfs-tools", "xorriso": "xorriso",
+         "unshare": "util-linux", "lsinitramfs": "initramfs-tools",
+         "lsinitrd": "dracut-core",
+         "/usr/lib/dracut/modules.d/90dmsquash-live": "dracut-live",
+         "/lib/live/boot": "live-boot", "/bin/busybox": "busybox-static"}
+
+
+def need(*tools):
+    """Fail (not skip) with the package to install when a tool is missing."""
+    for tool in tools:
+        if not (shutil.which(tool) if "/" not in tool else Path(tool).exists()):
+            raise RuntimeError(f"{tool} is missing (install {TOOLS[tool]})")
+
+
+def kernel():
+    """The installed Debian kernel to boot: the 6.1 one if there is one."""
+    kvers = images.kernels()
+    if not kvers:
+        raise RuntimeError("no kernel with an image and headers")
+    return next((k for k in kvers if images.short(k) == "6.1"), kvers[0])
+
+
+def digest(*parts):
+    """A short digest of strings, bytes and files (their contents)."""
+    h = hashlib.sha256()
+    for p in parts:
+        if isinstance(p, Path):
+            p = p.read_bytes()
+        h.update(p if isinstance(p, bytes) else str(p).encode())
+        h.update(b"\0")
+    return h.hexdigest()[:16]
+
+
+def inputs(kver):
+    """What every artefact here is made from."""
+    _, versions = run(["dpkg-query", "-W", "-f=${Package} ${Version}\n",
+                       *PACKAGES, f"linux-image-{kver}"], check=False)
+    files = [Path(__file__), HERE / "guest/live-init", ROOT / RULE,
+             ROOT / HOOK, ROOT / INIT_TOP,
+             *sorted((ROOT / DRACUT_MODULE).iterdir()),
+             *(ROOT / s for s in SOURCES)]
+    return [kver, versions, *files]
+
+
+def in_namespace(kver, cmd, dracut=False):
+    """Run cmd where the host's trees carry the project's files, as its
+    package would install them: /lib/modules/KVER/updates/memdiskblk.ko
+    (depmod run), the udev rule and, with dracut, /usr/lib/dracut/modules.d/
+    90memdiskblk. Overlays in a private mount namespace: they vanish with
+    it, and the host's own files are never written."""
+    ko, _ = images.build_module(kver)
+    layers = {Path(f"/lib/modules/{kver}"): {"updates/memdiskblk.ko": ko},
+              Path("/lib/udev/rules.d"): {Path(RULE).name: ROOT / RULE}}
+    if dracut:
+        layers[Path("/usr/lib/dracut/modules.d")] = {
+            f"90memdiskblk/{p.name}": p
+            for p in (ROOT / DRACUT_MODULE).iterdir()}
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        script = ["set -e"]
+        for i, (target, files) in enumerate(layers.items()):
+            upper, work = Path(tmp) / f"upper{i}", Path(tmp) / f"work{i}"
+            for rel, src in files.items():
+                (upper / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, upper / rel)
+            work.mkdir()
+            target = target.resolve()
+            script.append(f"mount -t overlay overlay -o lowerdir={target},"
+                          f"upperdir={upper},workdir={work} {target}")
+        script += [f"depmod {kver}", 'exec "$@"']
+        return run(["unshare", "--mount", "--propagation", "private",
+                    "sh", "-c", "\n".join(script), "sh", *cmd])[1]
+
+
+def squashfs(key):
+    """The live root: busybox, its applets and /sbin/init (live-init)."""
+    out = DIR / f"root-{key}.squashfs"
+    if out.exists():
+        return out
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        root = Path(tmp) / "root"
+        for d in ["bin", "sbin", "dev", "proc", "sys", "run", "tmp", "root",
+                  "var", "mnt", "etc/network"]:
+            (root / d).mkdir(parents=True)
+        shutil.copy("/bin/busybox", root / "bin/busybox")
+        for applet in run(["/bin/busybox", "--list"])[1].split():
+            if applet != "busybox":
+                (root / "bin" / applet).symlink_to("busybox")
+        shutil.copy(HERE / "guest/live-init", root / "sbin/init")
+        (root / "sbin/init").chmod(0o755)
+        run(["mksquashfs", str(root), str(out) + ".tmp", "-noappend",
+             "-quiet", "-all-root", "-comp", "xz"])
+    Path(str(out) + ".tmp").rename(out)
+    return out
+
+
+def mkinitramfs(kver, key):
+    """Debian's mkinitramfs with live-boot and the project's hook and
+    init-top script, from a private configuration directory: MODULES=list
+    (what the hooks add, and isofs for the medium). Still about 23 MiB:
+    live-boot's hook adds every network driver."""
+    out = DIR / f"initramfs-tools-{key}.img"
+    if out.exists():
+        return out
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        conf = Path(tmp) / "conf"
+        for d in ["conf.d", "hooks", "scripts/init-top"]:
+            (conf / d).mkdir(parents=True)
+        (conf / "initramfs.conf").write_text(
+            "MODULES=list\nBUSYBOX=y\nKEYMAP=n\nCOMPRESS=zstd\nRESUME=none\n"
+            "FSTYPE=auto\nRUNSIZE=10%\n")
+        (conf / "modules").write_text("isofs\n")
+        shutil.copy2(ROOT / HOOK, conf / "hooks/memdiskblk")
+        shutil.copy2(ROOT / INIT_TOP, conf / "scripts/init-top/memdiskblk")
+        in_namespace(kver, ["mkinitramfs", "-d", str(conf), "-o",
+                            str(out) + ".tmp", kver])
+    Path(str(out) + ".tmp").rename(out)
+    return out
+
+
+def dracut(kver, key):
+    """dracut (not this system's generator) with an empty configuration
+    (--conf /dev/null, --confdir: dracut-core's 11-ifcfg.conf would add the
+    network modules) and only the modules a live boot needs: dmsquash-live
+    with its dependencies, and the project's memdiskblk."""
+    out = DIR / f"dracut-{key}.img"
+    if out.exists():
+        return out
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        in_namespace(kver, [
+            "dracut", "--conf", "/dev/null", "--confdir", tmp,
+            "--no-hostonly", "--no-hostonly-cmdline", "--no-early-microcode",
+            "--zstd", "-m", "base dmsquash-live memdiskblk", "--omit", "systemd",
+            "--kver", kver, "--force", str(out) + ".tmp"], dracut=True)
+    Path(str(out) + ".tmp").rename(out)
+    return out
+
+
+def live_iso(path, kver, initrd, cmdline, payload):
+    """An isolinux ISO labelled LABEL holding the kernel, initrd and the
+    payload ({path in the ISO: file}); padded (images.py's helpers) to 2 KiB
+    short of a 4 KiB multiple."""
+    if path.exists():
+        return path
+    tree = Path(str(path) + ".d")
+    for pad in range(8):
+        if tree.exists():
+            shutil.rmtree(tree)
+        (tree / "isolinux").mkdir(parents=True)
+        files = {"pad.bin": bytes(2048 * pad)} if pad else {}
+        cfg = images._boot_tree(tree, kver, initrd, cmdline, files)
+        (tree / "isolinux/isolinux.cfg").write_text(cfg)
+        shutil.copy(images.ISOLINUX_BIN, tree / "isolinux")
+        shutil.copy(images.SYSLINUX_BIOS / "ldlinux.c32", tree / "isolinux")
+        for rel, src in payload.items():
+            (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(src, tree / rel)
+        run(["xorriso", "-as", "mkisofs", "-quiet", "-o", str(path) + ".tmp",
+             "-b", "isolinux/isolinux.bin", "-c", "isolinux/boot.cat",
+             "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table",
+             "-J", "-R", "-V", LABEL, str(tree)])
+        shutil.rmtree(tree)
+        if Path(str(path) + ".tmp").stat().st_size % 4096 == 2048:
+            Path(str(path) + ".tmp").rename(path)
+            return path
+    raise RuntimeError("could not make an ISO of 4 KiB + 2 KiB size")
+
+
+def image(family, module=True):
+    """(ISO, its initramfs) for family "live-boot" or "dracut"; without
+    module, the command line adds memdiskblk.autodetect=0."""
+    need("unshare", "mksquashfs", "xorriso", "/bin/busybox",
+         *(["mkinitramfs", "lsinitramfs", "/lib/live/boot"] if family == "live-boot"
+           else ["dracut", "lsinitrd", "/usr/lib/dracut/modules.d/90dmsquash-live"]))
+    DIR.mkdir(parents=True, exist_ok=True)
+    kver = kernel()
+    key = digest(*inputs(kver))
+    for old in DIR.iterdir():  # made from other inputs
+        if key not in old.name:
+            shutil.rmtree(old) if old.is_dir() else old.unlink()
+    root = squashfs(key)
+    if family == "live-boot":
+        initrd = mkinitramfs(kver, key)
+        cmdline, payload = LIVE_CMDLINE, {"live/filesystem.squashfs": root}
+    else:
+        initrd = dracut(kver, key)
+        cmdline, payload = DRACUT_CMDLINE, {"LiveOS/squashfs.img": root}
+    if not module:
+        cmdline += " " + NO_MODULE
+    name = f"{family}-{'' if module else 'nomod-'}{key}.iso"
+    return live_iso(DIR / name, kver, initrd, cmdline, payload), initrd
+
+
+def mounts(b):
+    """{mount point: device} as the live root saw them."""
+    return {k[6:]: v.split()[0] for k, v in b.facts.items()
+            if k.startswith("mount:") and v}
+
+
+def clean_log(c, log):
+    bad = [line for line in log.splitlines() if BAD_DMESG.search(line)]
+    c.expect(not bad, f"kernel log: {bad[:3]}")
+
+
+def booted_live(c, b, medium_at):
+    """The live root ran, from the medium on /dev/memdisk0 mounted at
+    medium_at, with memdiskblk loaded and by-label/LABEL linked to
+    memdisk0; nothing oopsed."""
+    c.expect(not b.timed_out, f"guest timed out after {b.seconds:.0f} s")
+    c.expect(MARKER in b.log, f"{MARKER} printed (log tail: {b.log[-400:]!r})")
+    c.eq(b.get("finished"), "", "the live root's init ran to its end")
+    c.eq(mounts(b).get(medium_at), "/dev/memdisk0",
+         f"medium at {medium_at} (mounts: {mounts(b)})")
+    c.eq(b.get("memdiskblk"), "1", "memdiskblk loaded")
+    c.eq(b.get(f"link:by-label/{LABEL}"), "../../memdisk0",
+         f"/dev/disk/by-label/{LABEL} (the rule, run by the initramfs's udev)")
+    clean_log(c, b.log)
+    c.note = f"{b.seconds:.0f} s boot"
+
+
+def did_not_boot(c, b, message, end=None):
+    """No marker, the initramfs's own failure message, the boot ended. end:
+    how it ends, if not cleanly; the log is checked up to there."""
+    c.expect(not b.timed_out, f"guest timed out after {b.seconds:.0f} s")
+    log = b.log
+    if end:
+        c.expect(end in log, f"the boot ended with {end!r}")
+        log = log.split(end)[0]
+    c.expect(MARKER not in b.log, f"{MARKER} must not appear")
+    c.expect("/dev/memdisk0" not in b.log, "no /dev/memdisk0 in the log")
+    c.expect(re.search(message, log), f"{message!r} in the log "
+             f"(tail: {b.log[-400:]!r})")
+    clean_log(c, log)
+    c.note = f"{b.seconds:.0f} s boot"
+
+
+def case_live_boot(c, host):
+    """live-boot (boot=live, no live-media= hint) in an initramfs made by
+    Debian's mkinitramfs with the project's hook and init-top script (the
+    initramfs holds the module, the init-top script and the udev rule):
+    booted through MEMDISK ("iso raw"), live-boot finds the ISO by itself
+    on /dev/memdisk0 (the live root sees /run/live/medium mounted from
+    it), the squashfs root's init prints MDB-LIVE-ROOT-OK, memdiskblk is
+    loaded, the initramfs's udev made /dev/disk/by-label/MDBLIVE ->
+    ../../memdisk0 (the rule), and the console log has no
+    BUG/WARNING/Oops. The ISO is not named on the command line."""
+    iso, initrd = image("live-boot")
+    listing = run(["lsinitramfs", str(initrd)])[1]
+    c.expect(re.search(r"/memdiskblk\.ko$", listing, re.M), "module in the initramfs")
+    c.expect("scripts/init-top/memdiskblk" in listing, "init-top script in the initramfs")
+    c.expect("60-persistent-memdiskblk.rules" in listing, "udev rule in the initramfs")
+    b = boot("live-boot-initramfs-tools", image=iso, memdisk_args="iso raw",
+             timeout=120)
+    booted_live(c, b, "/run/live/medium")
+
+
+def case_live_boot_no_module(c, host):
+    """The same initramfs and medium with memdiskblk.autodetect=0 added to
+    the command line (so the module serves nothing): live-boot's own
+    memdiskfind + phram path refuses the 4 KiB + 2 KiB image, live-boot
+    finds no medium (its scan loop lasts 60 s), says "Unable to find a
+    medium containing a live file system" and the boot ends (panic=-1);
+    MDB-LIVE-ROOT-OK never appears, /dev/memdisk0 is never named, and the
+    console log has no BUG/WARNING/Oops."""
+    iso, _ = image("live-boot", module=False)
+    b = boot("live-boot-no-module", image=iso, memdisk_args="iso raw",
+             timeout=150)
+    did_not_boot(c, b, "Unable to find a medium containing a live file system")
+
+
+def case_dracut_live(c, host):
+    """dracut's dmsquash-live (root=live:CDLABEL=MDBLIVE, rd.shell=0) in an
+    initramfs made by dracut with the project's 90memdiskblk module (the
+    module, the udev rule, an early load): booted through MEMDISK, the
+    rule's /dev/disk/by-label/MDBLIVE leads dmsquash-live to /dev/memdisk0
+    (the live root sees /run/initramfs/live mounted from it),
+    LiveOS/squashfs.img's init prints MDB-LIVE-ROOT-OK, memdiskblk is
+    loaded, the link is still there in the live root, and the console log
+    has no BUG/WARNING/Oops."""
+    iso, initrd = image("dracut")
+    _, listing = run(["lsinitrd", str(initrd)], check=False)
+    c.expect(re.search(r"/memdiskblk\.ko", listing), "module in the initramfs")
+    c.expect("60-persistent-memdiskblk.rules" in listing, "udev rule in the initramfs")
+    b = boot("dracut-live", image=iso, memdisk_args="iso raw", timeout=120)
+    booted_live(c, b, "/run/initramfs/live")
+
+
+def case_dracut_live_no_module(c, host):
+    """The same initramfs and medium with memdiskblk.autodetect=0 added to
+    the command line: dracut says "/dev/disk/by-label/MDBLIVE does not
+    exist" and "Could not boot", and (rd.shell=0, rd.retry=10) the boot
+    ends: with no systemd dracut's emergency action finds no halt, its
+    init exits and the kernel panics ("Attempted to kill init"; panic=-1
+    ends the guest). MDB-LIVE-ROOT-OK never appears, /dev/memdisk0 is
+    never named, and the console log up to that panic has no
+    BUG/WARNING/Oops."""
+    iso, _ = image("dracut", module=False)
+    b = boot("dracut-live-no-module", image=iso, memdisk_args="iso raw",
+             timeout=120)
+    did_not_boot(c, b, f"by-label/{LABEL} does not exist", KILLED_INIT)
+    c.expect("Could not boot" in b.log, "dracut: Could not boot")
+
+
+CASES = [("live-boot-initramfs-tools", case_live_boot),
+         ("live-boot-no-module", case_live_boot_no_module),
+         ("dracut-live", case_dracut_live),
+         ("dracut-live-no-module", case_dracut_live_no_module)]
