@@ -56,11 +56,13 @@ struct mdb_disk_params {
 	unsigned int physical_block_size;
 	unsigned int max_hw_sectors;
 	unsigned short max_segments;
+	bool io_stat;		/* account I/O in /proc/diskstats */
 };
 
 /*
  * 6.9 passes struct queue_limits to blk_mq_alloc_disk(); 6.11 moved the
- * queue flags there as features and made non-rotational the default.
+ * queue flags there as features, made non-rotational the default and sets
+ * the I/O statistics feature while allocating (so it is cleared after).
  * From 5.14 to 6.8 the limits are set on the allocated queue one by one;
  * before 5.14 there was no blk_mq_alloc_disk(): queue and disk were made
  * apart and joined by hand.
@@ -78,9 +80,21 @@ mdb_alloc_disk(struct blk_mq_tag_set *set, const struct mdb_disk_params *l,
 	};
 	struct gendisk *disk = blk_mq_alloc_disk(set, &lim, queuedata);
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
-	if (!IS_ERR(disk))
-		blk_queue_flag_set(QUEUE_FLAG_NONROT, disk->queue);
+	if (IS_ERR(disk))
+		return disk;
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+	if (!l->io_stat) {
+		lim = queue_limits_start_update(disk->queue);
+		lim.features &= ~BLK_FEAT_IO_STAT;
+		if (queue_limits_commit_update(disk->queue, &lim)) {
+			put_disk(disk);
+			return ERR_PTR(-EINVAL);
+		}
+	}
+#else
+	blk_queue_flag_set(QUEUE_FLAG_NONROT, disk->queue);
+	if (!l->io_stat)
+		blk_queue_flag_clear(QUEUE_FLAG_IO_STAT, disk->queue);
 #endif
 	return disk;
 #else
@@ -108,6 +122,8 @@ mdb_alloc_disk(struct blk_mq_tag_set *set, const struct mdb_disk_params *l,
 	blk_queue_max_hw_sectors(disk->queue, l->max_hw_sectors);
 	blk_queue_max_segments(disk->queue, l->max_segments);
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, disk->queue);
+	if (!l->io_stat)
+		blk_queue_flag_clear(QUEUE_FLAG_IO_STAT, disk->queue);
 	return disk;
 #endif
 }

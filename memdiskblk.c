@@ -451,6 +451,12 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 		.physical_block_size = 1u << img->sector_shift,
 		.max_hw_sectors = MDB_MAX_HW_SECTORS,
 		.max_segments = MDB_MAX_SEGMENTS,
+		/*
+		 * No per-request clock reads for /proc/diskstats, as brd and
+		 * pmem; "echo 1 > /sys/block/memdiskN/queue/iostats" turns
+		 * them on.
+		 */
+		.io_stat = false,
 	};
 	struct mdb_dev *dev;
 	struct gendisk *disk;

@@ -91,6 +91,8 @@ def check_dev(c, b, dev, image_path, sector, readonly, drive, args):
     c.eq(b.get(f"{dev}.sysfs.sector_size"), str(sector), "sysfs sector_size")
     c.eq(b.get(f"{dev}.pbs"), str(sector), "physical block size")
     c.eq(b.get(f"{dev}.lbs"), "512", "logical block size")
+    c.expect(b.get(f"{dev}.scheduler", "").startswith("[none]"), "no I/O scheduler")
+    c.eq(b.get(f"{dev}.iostats"), "0", "no I/O statistics unless asked for")
     c.eq(b.get(f"{dev}.sysfs.readonly"), str(int(readonly)), "sysfs readonly")
     c.eq(b.get(f"{dev}.ro"), str(int(readonly)), "block layer ro flag")
     c.eq(b.get(f"{dev}.sysfs.drive"), drive, "sysfs drive")
