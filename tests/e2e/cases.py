@@ -22,6 +22,7 @@ class Case:
         self.checks = 0
         self.failures = []
         self.seconds = 0.0
+        self.notes = []
 
     def expect(self, cond, what):
         self.checks += 1
@@ -38,6 +39,8 @@ class Case:
         self.expect(b.get("finished") is not None, "guest did not finish")
         bad = [line for line in b.dmesg().splitlines() if BAD_DMESG.search(line)]
         self.expect(not bad, f"dmesg: {bad[:3]}")
+        if b.get("boot-retried") is not None:
+            self.notes.append("booted twice: " + b.get("boot-retried"))
 
 
 def run_case(k, name, func):
@@ -57,7 +60,8 @@ def run_case(k, name, func):
 def result_line(label, c):
     if c.failures:
         return f"FAIL {label}: " + "; ".join(c.failures)
-    return f"PASS {label} ({c.checks} checks, {c.seconds:.0f} s)"
+    notes = "".join(f", {n}" for n in c.notes)
+    return f"PASS {label} ({c.checks} checks, {c.seconds:.0f} s{notes})"
 
 
 class Kernel:
