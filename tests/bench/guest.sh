@@ -130,13 +130,16 @@ bench_tune() {
 	modprobe memdiskblk
 	r=1
 	while [ "$r" -le "$RUNS" ]; do
-		for v in default iostats1 ra128 nomerges2 wbt0 all; do
+		for v in default iostats1 ra2048 nomerges2 wbt0 afterphram; do
 			rmmod memdiskblk
+			if [ $v = afterphram ]; then
+				modprobe phram "$PHRAM" && modprobe mtdblock &&
+					ready /dev/mtdblock0 && rmmod mtdblock phram
+			fi
 			modprobe memdiskblk && ready /dev/memdisk0 || return
 			[ "$r" = 1 ] && say "bench.queue.$v" "$(cd $q && grep . iostats read_ahead_kb nomerges wbt_lat_usec max_sectors_kb | tr '\n' ' ')"
 			case $v in
 			wbt*) echo "${v#wbt}" > $q/wbt_lat_usec ;;
-			all) echo 0 > $q/wbt_lat_usec; echo 2 > $q/nomerges ;;
 			iostats*) echo "${v#iostats}" > $q/iostats ;;
 			ra*) echo "${v#ra}" > $q/read_ahead_kb ;;
 			nomerges*) echo "${v#nomerges}" > $q/nomerges ;;
