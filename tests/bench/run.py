@@ -237,9 +237,10 @@ def table(res, mem, tgt):
     lines.append("load to readable, ms: " + ", ".join(
         f"{c} {fmt(s, 1)}" for c, s in res["load_ms"].items()))
     for mib, m in mem.items():
-        lines.append(f"memory with a {mib} MiB image, KiB, first load / reloads: " +
-                     ", ".join(f"{c} {fmt(v['kib'])} / {fmt(v['reload_kib'])}"
-                               for c, v in m.items()))
+        lines.append(f"memory with a {mib} MiB image, KiB, first load / reloads "
+                     "(slab): " + ", ".join(
+                         f"{c} {fmt(v['kib'])} / {fmt(v['reload_kib'])} "
+                         f"({fmt(v['slab_kib'])})" for c, v in m.items()))
     for t in tgt:
         fig = t.get("ratio", t.get("value"))
         lines.append(f"{'met ' if t['met'] else 'MISSED'} {t['target']}: {fig}")
