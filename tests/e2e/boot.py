@@ -68,9 +68,9 @@ def boot(name, image=None, memdisk_args="", kernel=None, initrd=None,
         timed_out, silent = _run(cmd, log, start + timeout)
         if not silent:
             break
-        # Seen here once in a 2-vCPU guest: QEMU idle and not a byte on the
-        # console after 10 minutes, before Linux printed anything. One
-        # retry; the log says so.
+        # Seen here three times, always with the debug kernel (tests/debug):
+        # QEMU idle, not a byte on the console after 10 minutes. One retry;
+        # the log says so.
     text = Path(log).read_text(errors="replace") if Path(log).exists() else ""
     if attempt > 1:
         text = f"@@ boot-retried no console output in {SILENT_LIMIT} s\n" + text
