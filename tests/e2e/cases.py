@@ -40,7 +40,7 @@ class Case:
         bad = [line for line in b.dmesg().splitlines() if BAD_DMESG.search(line)]
         self.expect(not bad, f"dmesg: {bad[:3]}")
         if b.get("boot-retried") is not None:
-            self.notes.append("booted twice: " + b.get("boot-retried"))
+            self.notes.append("booted again: " + b.get("boot-retried"))
 
 
 def run_case(k, name, func):
