@@ -32,9 +32,7 @@ PHRAM="phram=bench,$ADDR,$SIZE,0x800"
 # boot (page tables made for a mapping outlive it, so only a first load
 # shows them) and RUNS reloads.
 bench_mem() {
-	mem() { sed -n "s/^$1: *\([0-9]*\) kB/\1/p" /proc/meminfo; }
-	# Free pages on the per-CPU lists are missing from MemAvailable.
-	pcp() { awk '$1 == "count:" { s += $2 } END { print s * 4 }' /proc/zoneinfo; }
+	# mem and pcp come from tests/e2e/guest/init, which sources this.
 	snap() { drop; echo "$(($(mem MemAvailable) + $(pcp))) $(mem Slab)"; }
 	case $WHO in
 	memdisk) on() { modprobe memdiskblk && ready /dev/memdisk0; }
