@@ -1,11 +1,8 @@
 """What the distribution tests share: paths, the version, the tree as it
 would be released, and the host's state (these tests install files under
 /lib/modules, /usr/src and /var/lib/dkms, never load the module, and put
-everything back).
-
-The e2e helpers (tests/e2e/images.py, boot.py) are reused with their
-cache moved to MDB_CACHE/distro, so that nothing here overwrites what the
-e2e cases built."""
+everything back). Their own files go to CACHE (tests/.cache/distro); the
+images and boots come from tests/lib (images.py, boot.py)."""
 import os
 import re
 import shutil
@@ -15,16 +12,18 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-_cache = Path(os.environ.get("MDB_CACHE", ROOT / "tests" / ".cache"))
-os.environ["MDB_CACHE"] = str(_cache / "distro")
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+sys.path[:0] = [str(ROOT / "tests" / "lib")]
 
+import harness  # noqa: E402
 import images  # noqa: E402
 
-CACHE = images.CACHE
+CACHE = harness.CACHE / "distro"
+# Held by whatever installs into the host's module tree, or reads it as a
+# distribution's tools would (dkms, apt, the initramfs generators).
+HOST_MODULES = "host-modules"
 NAME = "memdiskblk"
 PACKAGE = "memdiskblk-dkms"
-# The module's own sources: what DKMS builds (tests/e2e/images.py agrees).
+# The module's own sources: what DKMS builds (tests/lib/images.py agrees).
 SOURCES = images.SOURCES
 # The other packaging pieces debian/memdiskblk-dkms.install names.
 INITRAMFS_PIECES = ["initramfs-tools/hooks/memdiskblk",

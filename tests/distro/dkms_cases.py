@@ -48,7 +48,7 @@ def case_dkms(c, host):
     kvers = header_kernels()
     c.expect(len(kvers) >= 2, f"kernels with headers: {kvers} (want 6.1 and 6.12)")
     ver = upstream_version()
-    c.note = f"{ver} on {', '.join(kvers)}"
+    c.note(f"{ver} on {', '.join(kvers)}")
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
         src = stage_source(Path(tmp) / "src")
         run(["dkms", "add", str(src)])

@@ -62,7 +62,7 @@ def case_build(c, host):
         shutil.rmtree(WORK)
     src = copy_tree(WORK / f"{NAME}-{up}")
     if missing:
-        c.note = f"built WITHOUT {', '.join(missing)}"
+        c.note(f"built WITHOUT {', '.join(missing)}")
         # Only in this copy: drop the install lines whose source is absent.
         install = src / "debian" / f"{PACKAGE}.install"
         install.write_text("".join(
@@ -123,7 +123,7 @@ def case_lintian(c, host):
     errors = [t for t in tags if t.startswith("E: ")]
     c.eq(errors, [], "lintian errors")
     c.expect(code == 0, f"lintian exited {code}")
-    c.note = f"{len(errors)} errors, {len(tags) - len(errors)} warnings"
+    c.note(f"{len(errors)} errors, {len(tags) - len(errors)} warnings")
 
 
 def case_install(c, host):
@@ -160,7 +160,7 @@ def case_install(c, host):
              "/usr/lib/dracut/modules.d/90memdiskblk/module-setup.sh")]:
         if piece not in Built.missing:
             c.expect(Path(path).exists(), f"{path} installed")
-    c.note = f"built for {', '.join(want)}"
+    c.note(f"built for {', '.join(want)}")
     initrd = initramfs_files(kvers[-1])
     if initrd is not None:
         c.expect(any(f"/updates/dkms/{NAME}.ko" in f for f in initrd),

@@ -48,7 +48,7 @@ def case_shellcheck(c, host):
         code, out = run(["shellcheck", *(["-s", dialect] if dialect else []),
                          *group], cwd=ROOT, check=False)
         c.expect(code == 0, f"shellcheck: {out.strip()[-600:]}")
-    c.note = f"{len(files)} files"
+    c.note(f"{len(files)} files")
 
 
 CASES = [("shellcheck", case_shellcheck)]
