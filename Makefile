@@ -53,18 +53,19 @@ check-debug: deps
 
 .PHONY: dkms-install dkms-remove deb check-distro
 
-# The version, from its one place: the top entry of debian/changelog
-# without the Debian revision (0.1.0-1 -> 0.1.0).
-VERSION := $(shell sed -n '1{s/^[^(]*(\([^)]*\)).*/\1/;s/-[^-]*$$//;p;q}' debian/changelog)
+# The version, from its one place: the file VERSION (debian/changelog's
+# top entry must carry it too; debian/rules checks).
+VERSION := $(shell cat VERSION)
 DKMS_SRC := /usr/src/memdiskblk-$(VERSION)
+# What DKMS builds from, as every package installs it under DKMS_SRC.
+DKMS_FILES := Kbuild Makefile VERSION compat.h memdiskblk.c memdiskblk.h \
+	memdiskblk_scan.c dkms.conf
 
 # DKMS from this checkout, for every installed kernel that has headers
 # (the Debian package memdiskblk-dkms does the same through apt).
 dkms-install:
-	install -d $(DKMS_SRC)/debian
-	install -m 644 Kbuild Makefile compat.h memdiskblk.c memdiskblk.h \
-		memdiskblk_scan.c dkms.conf $(DKMS_SRC)/
-	install -m 644 debian/changelog $(DKMS_SRC)/debian/
+	install -d $(DKMS_SRC)
+	install -m 644 $(DKMS_FILES) $(DKMS_SRC)/
 	dkms status -m memdiskblk -v $(VERSION) | grep -q . || \
 		dkms add -m memdiskblk -v $(VERSION)
 	for build in /lib/modules/*/build; do kver=$${build%/build}; \

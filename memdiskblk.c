@@ -594,3 +594,4 @@ module_exit(mdb_exit);
 
 MODULE_DESCRIPTION("Block devices for MEMDISK images left in memory");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(MEMDISKBLK_VERSION);

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Static checks, one line each: W=1 + sparse builds on every installed
-kernel, checkpatch --strict (from Debian's linux-source), shellcheck on
-every shell script, cppcheck on the userspace C. A missing tool fails."""
+kernel (whose module must show VERSION as its modinfo version),
+checkpatch --strict (from Debian's linux-source), shellcheck on every
+shell script, cppcheck on the userspace C. A missing tool fails."""
 import re
 import shutil
 import subprocess
@@ -56,9 +57,14 @@ def checks():
     for kver in images.kernels():
         name = f"static/build-w1-sparse/{images.short(kver)}"
         try:
-            _, log = images.build_module(kver, ("W=1", "C=2"))
+            ko, log = images.build_module(kver, ("W=1", "C=2"))
             bad = [line for line in log.splitlines()
                    if re.search(r"warning|error", line, re.I)]
+            # MODULE_VERSION comes from the file VERSION (Kbuild).
+            _, shown = run(["modinfo", "-F", "version", str(ko)])
+            want = (ROOT / "VERSION").read_text().strip()
+            if shown.strip() != want:
+                bad.append(f"modinfo version {shown.strip()!r}, VERSION says {want!r}")
             yield name, "; ".join(bad[:5]) or None
         except subprocess.CalledProcessError as e:
             yield name, "build failed: " + e.stdout[-300:].replace("\n", " | ")

@@ -53,8 +53,9 @@ def changelog_version():
 
 
 def upstream_version():
-    """The module's version: the changelog's, without the Debian revision."""
-    return changelog_version().rsplit("-", 1)[0]
+    """The module's version, from its one source: the file VERSION (the
+    Debian package's build checks that debian/changelog agrees)."""
+    return (ROOT / "VERSION").read_text().strip()
 
 
 def version_key(kver):
