@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: GPL-2.0
+# SPDX-License-Identifier: GPL-2.0-only
 # memdiskblk: out-of-tree build and the project's user-facing targets.
 
 ifneq ($(KERNELRELEASE),)

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * memdiskblk - block devices for the disk images syslinux's MEMDISK left
  * in memory.
