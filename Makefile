@@ -80,6 +80,33 @@ dkms-remove:
 deb:
 	dpkg-buildpackage -b -us -uc
 
+.PHONY: dist rpm arch-pkg
+
+# Where dist, rpm and arch-pkg put what they make (as deb: the parent).
+PKGOUT ?= ..
+TARBALL = $(PKGOUT)/memdiskblk-$(VERSION).tar.gz
+# What the RPM and Arch packages are built from.
+DIST_FILES := $(DKMS_FILES) LICENSE README.md SECURITY.md \
+	udev/60-persistent-memdiskblk.rules \
+	dracut/90memdiskblk/module-setup.sh dracut/90memdiskblk/memdiskblk-load.sh \
+	initramfs-tools/hooks/memdiskblk initramfs-tools/scripts/init-top/memdiskblk \
+	mkinitcpio/install/memdiskblk mkinitcpio/hooks/memdiskblk
+
+# PKGOUT/memdiskblk-VERSION.tar.gz: the release tarball.
+dist:
+	tar --sort=name --owner=0 --group=0 --numeric-owner \
+		--transform 's,^,memdiskblk-$(VERSION)/,' -cf - $(DIST_FILES) | \
+		gzip -9n >$(TARBALL)
+
+# PKGOUT/memdiskblk-dkms-VERSION-1.noarch.rpm, built with rpmbuild.
+rpm: dist
+	sh scripts/build-package.sh rpm $(TARBALL) $(PKGOUT)
+
+# PKGOUT/memdiskblk-dkms-VERSION-1-x86_64.pkg.tar.zst, built with makepkg
+# (as the user nobody when run as root, which makepkg refuses).
+arch-pkg: dist
+	sh scripts/build-package.sh arch $(TARBALL) $(PKGOUT)
+
 # DKMS, the Debian package, udev in guests booted through MEMDISK and the
 # mkinitcpio hook. As root: it installs into /lib/modules, /usr/src and
 # /var/lib/dkms, and removes all of it again.
