@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Static checks, one line each: W=1 + sparse builds on every installed
-kernel, checkpatch --strict (from Debian's linux-source), shellcheck on
-every shell script and every e2e case's guest script, cppcheck on the
+kernel (whose module must show VERSION as its modinfo version),
+checkpatch --strict (from Debian's linux-source), shellcheck on every
+shell script and every e2e case's guest script, cppcheck on the
 userspace C. A missing tool fails."""
 import shutil
 import subprocess
@@ -57,8 +58,17 @@ def run(cmd, **kw):
 
 
 def build(kver):
-    """The module for kver with W=1 and sparse (C=2): no warning."""
-    return lambda c: images.check_build(c, kver, ("W=1", "C=2"))
+    """The module for kver with W=1 and sparse (C=2): no warning, and
+    modinfo shows the version of the file VERSION (Kbuild puts it in)."""
+    def check(c):
+        images.check_build(c, kver, ("W=1", "C=2"))
+        if c.failures:
+            return
+        ko, _ = images.build_module(kver, ("W=1", "C=2"))
+        _, shown = run(["modinfo", "-F", "version", str(ko)])
+        c.eq(shown.strip(), (ROOT / "VERSION").read_text().strip(),
+             "modinfo version")
+    return check
 
 
 def check_checkpatch(c):

@@ -52,8 +52,9 @@ def changelog_version():
 
 
 def upstream_version():
-    """The module's version: the changelog's, without the Debian revision."""
-    return changelog_version().rsplit("-", 1)[0]
+    """The module's version, from its one source: the file VERSION (the
+    Debian package's build checks that debian/changelog agrees)."""
+    return (ROOT / "VERSION").read_text().strip()
 
 
 def version_key(kver):
@@ -132,13 +133,18 @@ def dkms_tree():
 
 class Host:
     """Records what the host had before a test and puts it back: removes
-    this project's package, DKMS registration, sources and modules, and the
-    signing key dkms generates on first use if it was not there before."""
+    this project's package, DKMS registration, sources and modules, and
+    what dkms leaves if it was not there before: the signing key it
+    generates on first use, and the empty RPM database in ~/.rpmdb that
+    its `rpm -qf` calls make once the rpm package (for the RPM build) is
+    installed."""
 
     MOK = [Path("/var/lib/dkms/mok.key"), Path("/var/lib/dkms/mok.pub")]
+    RPMDB = Path.home() / ".rpmdb"
 
     def __init__(self):
         self.mok_before = {p: p.exists() for p in self.MOK}
+        self.rpmdb_before = self.RPMDB.exists()
 
     def refuse(self):
         """A reason not to touch this host, or None."""
@@ -170,3 +176,5 @@ class Host:
         for p, existed in self.mok_before.items():
             if not existed and p.exists():
                 p.unlink()
+        if not self.rpmdb_before and self.RPMDB.exists():
+            shutil.rmtree(self.RPMDB)

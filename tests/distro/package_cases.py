@@ -130,7 +130,8 @@ def case_install(c, host):
     """apt install ./memdiskblk-dkms_*.deb: DKMS builds and installs the
     module for the installed kernels (dkms's own policy: every kernel when
     the running one is not installed here, as on CI; otherwise the running
-    and the newest), the udev rule and initramfs pieces are in place.
+    and the newest) with VERSION as its modinfo version, the udev rule and
+    initramfs pieces are in place.
     apt purge removes the modules, the DKMS registration, /usr/src and
     every packaged file. The module is never loaded."""
     if not c.expect(Built.deb is not None, "package was built"):
@@ -148,6 +149,9 @@ def case_install(c, host):
                            status, re.M), f"dkms installed for {kver}: {status!r}")
         found = list(Path(f"/lib/modules/{kver}/updates/dkms").glob(f"{NAME}.ko*"))
         c.expect(found, f"module under /lib/modules/{kver}/updates/dkms")
+        if found:
+            shown = run(["modinfo", "-F", "version", str(found[0])])[1].strip()
+            c.eq(shown, up, f"{kver}: modinfo -F version of the DKMS build")
     c.expect(udev_rule_path().read_bytes() ==
              (ROOT / "udev/60-persistent-memdiskblk.rules").read_bytes(),
              f"{udev_rule_path()} is the project's rule")

@@ -5,6 +5,9 @@
 - the mkinitcpio hook's logic, run as mkinitcpio runs it (mkinitcpio_cases.py);
 - DKMS with Debian's dkms tool for every installed kernel (dkms_cases.py);
 - the Debian package: build, lintian, apt install and purge (package_cases.py);
+- the RPM and Arch packages: built with rpmbuild and makepkg, their files,
+  scriptlets, metadata and version checked, and the module built from
+  their /usr/src tree (package_rpm_arch_cases.py; nothing installed);
 - udev in guests booted through MEMDISK, with and without the project's
   rule (udev_cases.py);
 - live systems booted through MEMDISK: live-boot in a mkinitramfs image
@@ -32,12 +35,14 @@ import images
 import live_cases
 import mkinitcpio_cases
 import package_cases
+import package_rpm_arch_cases
 import shell_cases
 import udev_cases
 
 # (name, function, touches the host's module tree, cost in seconds)
 CASES = ([(n, f, False, 5) for n, f in shell_cases.CASES + mkinitcpio_cases.CASES] +
          [(n, f, True, 60) for n, f in dkms_cases.CASES + package_cases.CASES] +
+         [(n, f, False, 20) for n, f in package_rpm_arch_cases.CASES] +
          [(n, f, False, 60) for n, f in udev_cases.CASES + live_cases.CASES])
 
 

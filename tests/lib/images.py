@@ -26,7 +26,8 @@ SYSLINUX_BIOS = Path("/usr/lib/syslinux/modules/bios")
 ISOLINUX_BIN = Path("/usr/lib/ISOLINUX/isolinux.bin")
 MBR_BIN = Path("/usr/lib/syslinux/mbr/mbr.bin")
 IPXE_ROM = Path("/usr/lib/ipxe/qemu/pxe-e1000.rom")
-SOURCES = ["Kbuild", "Makefile", "memdiskblk.c", "memdiskblk.h",
+# The module's sources (VERSION gives MODULE_VERSION; Kbuild reads it).
+SOURCES = ["Kbuild", "Makefile", "VERSION", "memdiskblk.c", "memdiskblk.h",
            "memdiskblk_scan.c", "compat.h"]
 # Filesystems the guest mounts; their dependencies are found in modules.dep.
 FS_MODULES = ["isofs", "vfat", "nls_cp437", "nls_utf8", "nls_ascii"]

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Guest-side I/O tool for the end-to-end tests, built statically on the
  * host and put in the test initramfs.
