@@ -93,15 +93,18 @@ def inputs(kver):
     return [kver, versions, *files]
 
 
-def in_namespace(kver, cmd, dracut=False):
+def in_namespace(kver, cmd, dracut=False, project=True, hide=()):
     """Run cmd where the host's trees carry the project's files, as its
     package would install them: /lib/modules/KVER/updates/memdiskblk.ko
     (depmod run), the udev rule and, with dracut, /usr/lib/dracut/modules.d/
     90memdiskblk. Overlays in a private mount namespace: they vanish with
-    it, and the host's own files are never written."""
-    ko, _ = images.build_module(kver)
-    layers = {Path(f"/lib/modules/{kver}"): {"updates/memdiskblk.ko": ko},
-              Path("/lib/udev/rules.d"): {Path(RULE).name: ROOT / RULE}}
+    it, and the host's own files are never written. project=False: none
+    of them; hide: host files that seem absent (/dev/null over them)."""
+    layers = {}
+    if project:
+        ko, _ = images.build_module(kver)
+        layers = {Path(f"/lib/modules/{kver}"): {"updates/memdiskblk.ko": ko},
+                  Path("/lib/udev/rules.d"): {Path(RULE).name: ROOT / RULE}}
     if dracut:
         layers[Path("/usr/lib/dracut/modules.d")] = {
             f"90memdiskblk/{p.name}": p
@@ -118,6 +121,7 @@ def in_namespace(kver, cmd, dracut=False):
             target = target.resolve()
             script.append(f"mount -t overlay overlay -o lowerdir={target},"
                           f"upperdir={upper},workdir={work} {target}")
+        script += [f"mount --bind /dev/null {p}" for p in hide]
         script += [f"depmod {kver}", 'exec "$@"']
         return run(["unshare", "--mount", "--propagation", "private",
                     "sh", "-c", "\n".join(script), "sh", *cmd])[1]
@@ -145,12 +149,14 @@ def squashfs(key):
     return out
 
 
-def mkinitramfs(kver, key):
+def mkinitramfs(kver, key, out=None, project=True, memdiskfind=True):
     """Debian's mkinitramfs with live-boot and the project's hook and
     init-top script, from a private configuration directory: MODULES=list
     (what the hooks add, and isofs for the medium). Still about 23 MiB:
-    live-boot's hook adds every network driver."""
-    out = DIR / f"initramfs-tools-{key}.img"
+    live-boot's hook adds every network driver. project=False: without
+    the project's files; memdiskfind=False: as if syslinux-utils were not
+    installed (live-boot's hook adds its memdiskfind when it is)."""
+    out = out or DIR / f"initramfs-tools-{key}.img"
     if out.exists():
         return out
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
@@ -161,10 +167,12 @@ def mkinitramfs(kver, key):
             "MODULES=list\nBUSYBOX=y\nKEYMAP=n\nCOMPRESS=zstd\nRESUME=none\n"
             "FSTYPE=auto\nRUNSIZE=10%\n")
         (conf / "modules").write_text("isofs\n")
-        shutil.copy2(ROOT / HOOK, conf / "hooks/memdiskblk")
-        shutil.copy2(ROOT / INIT_TOP, conf / "scripts/init-top/memdiskblk")
+        if project:
+            shutil.copy2(ROOT / HOOK, conf / "hooks/memdiskblk")
+            shutil.copy2(ROOT / INIT_TOP, conf / "scripts/init-top/memdiskblk")
         in_namespace(kver, ["mkinitramfs", "-d", str(conf), "-o",
-                            str(out) + ".tmp", kver])
+                            str(out) + ".tmp", kver], project=project,
+                     hide=() if memdiskfind else ["/usr/bin/memdiskfind"])
     Path(str(out) + ".tmp").rename(out)
     return out
 
@@ -281,15 +289,25 @@ def case_live_boot(c, host):
     it), the squashfs root's init prints MDB-LIVE-ROOT-OK, memdiskblk is
     loaded, the initramfs's udev made /dev/disk/by-label/MDBLIVE ->
     ../../memdisk0 (the rule), and the console log has no
-    BUG/WARNING/Oops. The ISO is not named on the command line."""
+    BUG/WARNING/Oops. The ISO is not named on the command line.
+    live-boot's hook put syslinux-utils' memdiskfind in the initramfs and
+    the project's hook wrapped it: the wrapper says memdiskblk serves the
+    image, so live-boot never tries phram (no phram line in dmesg)."""
     iso, initrd = image("live-boot")
     listing = run(["lsinitramfs", str(initrd)])[1]
     c.expect(re.search(r"/memdiskblk\.ko$", listing, re.M), "module in the initramfs")
     c.expect("scripts/init-top/memdiskblk" in listing, "init-top script in the initramfs")
     c.expect("60-persistent-memdiskblk.rules" in listing, "udev rule in the initramfs")
+    c.expect("usr/lib/memdiskblk/memdiskfind" in listing,
+             "memdiskfind wrapped in the initramfs (syslinux-utils installed?)")
     b = boot("live-boot-initramfs-tools", image=iso, memdisk_args="iso raw",
              timeout=120)
     booted_live(c, b, "/run/live/medium")
+    c.expect(re.search(r"memdiskfind: 0x[0-9a-f]+,0x[0-9a-f]+ is served by "
+                       r"memdiskblk as /dev/memdisk0", b.log),
+             "the wrapper's message in live-boot's log")
+    phram = [ln for ln in b.dmesg().splitlines() if "phram" in ln]
+    c.eq(phram[:3], [], "phram lines in dmesg")
 
 
 def case_live_boot_no_module(c, host):
