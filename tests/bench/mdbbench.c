@@ -15,15 +15,22 @@
  *   mdbbench load KEY DEV KO PARAMS [KO PARAMS] ...
  *	finit_module() each KO with its PARAMS ("-" for none), then poll
  *	until a 4 KiB O_DIRECT read of DEV succeeds (prints the poll count)
+ *   mdbbench tree KEY DIR
+ *	read every regular file under DIR with 1 MiB read()s, skipping
+ *	directories of other filesystems (prints the bytes, then
+ *	"@@ bench.KEY.files N"). Directories, not files: an overlayfs
+ *	root gives its files their layer's st_dev.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -202,6 +209,48 @@ static int load(const char *key, const char *dev, int argc, char **argv)
 	return 0;
 }
 
+static char *tree_buf;
+static uint64_t tree_bytes, tree_files;
+static dev_t tree_dev;
+
+static int tree_file(const char *path, const struct stat *st, int flag,
+		     struct FTW *ftw)
+{
+	ssize_t n;
+	int fd;
+
+	if (flag == FTW_D && ftw->level == 0)
+		tree_dev = st->st_dev;
+	if (flag == FTW_D && st->st_dev != tree_dev)
+		return FTW_SKIP_SUBTREE;
+	if (flag != FTW_F || !S_ISREG(st->st_mode))
+		return FTW_CONTINUE;
+	fd = open(path, O_RDONLY | O_NOFOLLOW);
+	if (fd < 0)
+		die(path);
+	while ((n = read(fd, tree_buf, CHUNK)) > 0)
+		tree_bytes += n;
+	if (n < 0)
+		die(path);
+	close(fd);
+	tree_files++;
+	return FTW_CONTINUE;
+}
+
+static int tree(const char *key, const char *dir)
+{
+	uint64_t t0;
+
+	tree_buf = aligned(CHUNK);
+	t0 = now_ns();
+	if (nftw(dir, tree_file, 64, FTW_PHYS | FTW_ACTIONRETVAL))
+		die(dir);
+	report(key, now_ns() - t0, tree_bytes);
+	printf("@@ bench.%s.files %llu\n", key, (unsigned long long)tree_files);
+	free(tree_buf);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 5 && !strcmp(argv[1], "seq"))
@@ -215,6 +264,8 @@ int main(int argc, char **argv)
 		return copy_file(argv[2], argv[3], argv[4]);
 	if (argc >= 5 && !strcmp(argv[1], "load"))
 		return load(argv[2], argv[3], argc - 4, argv + 4);
+	if (argc >= 4 && !strcmp(argv[1], "tree"))
+		return tree(argv[2], argv[3]);
 	fprintf(stderr, "usage: see the comment at the top of mdbbench.c\n");
 	return 2;
 }

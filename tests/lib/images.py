@@ -306,10 +306,11 @@ def _boot_tree(tree, kver, initrd, cmdline, files):
 
 
 def iso(path, kver, initrd, cmdline, files, big=0, extra=None, cfg=None,
-        label="MDBTEST"):
+        label="MDBTEST", tail=2048):
     """An El Torito ISO (isolinux) booting kver; its size is 2 KiB short of
-    a 4 KiB multiple (the size the phram recipe refuses). files: {name:
-    bytes} under /data; big adds a file of that many pseudo-random bytes
+    a 4 KiB multiple (the size the phram recipe refuses), or with tail=0 a
+    4 KiB multiple (its size modulo 4 KiB is tail). files: {name: bytes}
+    under /data; big adds a file of that many pseudo-random bytes
     to reach desktop-ISO sizes; extra: {path in the ISO: file here}; cfg
     replaces the isolinux configuration. Written to path.tmp, then
     renamed: a path that exists is complete."""
@@ -335,10 +336,10 @@ def iso(path, kver, initrd, cmdline, files, big=0, extra=None, cfg=None,
              "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table",
              "-J", "-R", "-V", label, str(tree)])
         shutil.rmtree(tree)
-        if tmp.stat().st_size % 4096 == 2048:
+        if tmp.stat().st_size % 4096 == tail:
             tmp.rename(path)
             return path
-    raise RuntimeError("could not make an ISO of 4 KiB + 2 KiB size")
+    raise RuntimeError(f"could not make an ISO of 4 KiB x N + {tail} bytes")
 
 
 def chained_iso(path, kver, initrd, inner):
