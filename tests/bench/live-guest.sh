@@ -12,11 +12,14 @@
 #   mem.boot|mem.read KiB  MemAvailable MemTotal Shmem Cached, after
 #                          boot, then after every file was read once
 #   read.cold NS BYTES     every file of the root read once, caches
-#                          dropped first (.files: how many)
+#                          dropped first, by one thread per vCPU (.files:
+#                          how many)
 #   read.warm NS BYTES     the same again, from the page cache
 #   read.device NS BYTES   the squashfs file itself read, caches dropped:
 #                          what the device (and isofs) gives
 #   squashfs BYTES         its size
+#
+# With mdblive.read=0 on the command line, only the boot's figures.
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 M=/run/live/medium
@@ -40,16 +43,18 @@ say stamp.initramfs "$(stamp 'Run /init as init process')"
 say stamp.root "$(stamp 'mdb-live: root init')"
 say modules "$(awk '$1 ~ /^(memdiskblk|phram|mtdblock)$/ { printf "%s ", $1 }' /proc/modules)"
 say squashfs "$(stat -c %s "$SQUASHFS")"
-if [ -x "$BENCH" ]; then
+JOBS=$(grep -c ^processor /proc/cpuinfo)
+case " $(cat /proc/cmdline) " in
+*" mdblive.read=0 "*) ;;
+*)
 	drop
-	"$BENCH" tree read.cold /
+	"$BENCH" tree read.cold / "$JOBS"
 	say mem.read "$(meminfo)"
-	"$BENCH" tree read.warm /
+	"$BENCH" tree read.warm / "$JOBS"
 	drop
 	"$BENCH" seq read.device "$SQUASHFS" buffered
-else
-	say error "no $BENCH"
-fi
+	;;
+esac
 echo "@@ dmesg-begin"
 dmesg
 echo "@@ dmesg-end"

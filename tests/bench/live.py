@@ -9,7 +9,8 @@ is), the same kernel, RAM and vCPUs every time, four ways:
                 hook and init-top script; no memdiskfind in the initramfs)
   memdisk+find  the same with syslinux-utils' memdiskfind in the
                 initramfs too, as live-boot's hook puts it there whenever
-                the package is installed
+                the package is installed (the boot only: its read would
+                be memdisk's)
   phram         live-boot's own MEMDISK support: memdiskfind + phram +
                 mtdblock (an initramfs without the project's files)
   toram         memdiskblk serves the ISO and live-boot's "toram" copies
@@ -22,8 +23,8 @@ phram needs (its erasesize is the page size when none is given, as
 live-boot gives none). The root's /sbin/init (tests/bench/live-init)
 marks its start in the kernel log and runs tests/bench/live-guest.sh
 from the medium, which reports MemAvailable, the time to read every file
-of the root once (and what part of it the device, the page cache and the
-decompression take) and powers off.
+of the root once, one thread per vCPU (and what part of it the device,
+the page cache and the decompression take) and powers off.
 
 The root, its squashfs, the initramfs images and the ISOs are cached
 under MDB_MATRIX_CACHE/livebench (default /var/cache/memdiskblk/livebench)
@@ -106,7 +107,7 @@ def root_squashfs(log=print):
 
 # way: (initramfs, more kernel command line); see the docstring.
 WAYS = {"memdisk": ("hook", ""),
-        "memdisk+find": ("hook+find", ""),
+        "memdisk+find": ("hook+find", "mdblive.read=0"),
         "phram": ("live-boot", ""),
         "toram": ("hook", "toram")}
 # initramfs: live_cases.mkinitramfs arguments
@@ -201,12 +202,16 @@ def measure(kver, runs, cmdline, boot, log=print):
            "packages": PACKAGES, "ways": {}}
     for way, boots in got.items():
         def vals(f, boots=boots):
-            return spread([f(b) for b in boots])
+            try:
+                return spread([f(b) for b in boots])
+            except KeyError:  # not read this way
+                return None
 
         def ns(b, key):
             return int(b[key].split()[0]) / 1e9
-        res["root_bytes"] = int(boots[0]["read.cold"].split()[1])
-        res["root_files"] = int(boots[0]["read.cold.files"])
+        if "read.cold" in boots[0]:
+            res["root_bytes"] = int(boots[0]["read.cold"].split()[1])
+            res["root_files"] = int(boots[0]["read.cold.files"])
         res["ways"][way] = {
             "medium": boots[0]["medium"],
             "init_s": vals(lambda b: float(b["stamp.root"])),
@@ -228,8 +233,9 @@ def measure(kver, runs, cmdline, boot, log=print):
 def check(way, facts):
     """Each way is what it says: the medium's device, and which of
     memdiskblk and phram are loaded."""
-    need = ["medium", "stamp.root", "stamp.initramfs", "mem.boot", "mem.read",
-            "read.cold", "read.warm", "read.device", "finished"]
+    need = ["medium", "stamp.root", "stamp.initramfs", "mem.boot", "finished"]
+    if "mdblive.read=0" not in WAYS[way][1]:
+        need += ["mem.read", "read.cold", "read.warm", "read.device"]
     missing = [k for k in need
                if k not in facts or not facts[k] and k != "finished"]
     if missing:
@@ -244,6 +250,8 @@ def check(way, facts):
 
 
 def fmt(s, digits=1):
+    if s is None:
+        return "-"
     return f"{s['median']:.{digits}f} ({s['min']:.{digits}f}-{s['max']:.{digits}f})"
 
 
@@ -298,7 +306,7 @@ def chart(res, out):
         for i, way in enumerate(ways):
             w = res["ways"][way]
             f.write(f"{i} {way} " + " ".join(
-                f"{w[k]['median']} {w[k]['min']} {w[k]['max']}"
+                f"{w[k]['median']} {w[k]['min']} {w[k]['max']}" if w[k] else "NaN NaN NaN"
                 for k in ["init_s", "read_s", "mem_boot_mib", "mem_read_mib",
                           "device_s", "warm_s", "decompress_s"]) + "\n")
     panels = [("time from kernel start to the root init (s, lower is better)", 3),

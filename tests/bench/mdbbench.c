@@ -15,11 +15,12 @@
  *   mdbbench load KEY DEV KO PARAMS [KO PARAMS] ...
  *	finit_module() each KO with its PARAMS ("-" for none), then poll
  *	until a 4 KiB O_DIRECT read of DEV succeeds (prints the poll count)
- *   mdbbench tree KEY DIR
- *	read every regular file under DIR with 1 MiB read()s, skipping
- *	directories of other filesystems (prints the bytes, then
- *	"@@ bench.KEY.files N"). Directories, not files: an overlayfs
- *	root gives its files their layer's st_dev.
+ *   mdbbench tree KEY DIR JOBS
+ *	list every regular file under DIR, skipping directories of other
+ *	filesystems (directories: an overlayfs root gives its files their
+ *	layer's st_dev), then read each once with 1 MiB read()s, JOBS
+ *	threads taking the next file (prints the bytes, then
+ *	"@@ bench.KEY.files N")
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -209,45 +210,81 @@ static int load(const char *key, const char *dev, int argc, char **argv)
 	return 0;
 }
 
-static char *tree_buf;
-static uint64_t tree_bytes, tree_files;
+static char **tree_paths;
+static size_t tree_count, tree_room, tree_next;
+static uint64_t tree_bytes;
 static dev_t tree_dev;
 
 static int tree_file(const char *path, const struct stat *st, int flag,
 		     struct FTW *ftw)
 {
-	ssize_t n;
-	int fd;
-
 	if (flag == FTW_D && ftw->level == 0)
 		tree_dev = st->st_dev;
 	if (flag == FTW_D && st->st_dev != tree_dev)
 		return FTW_SKIP_SUBTREE;
 	if (flag != FTW_F || !S_ISREG(st->st_mode))
 		return FTW_CONTINUE;
-	fd = open(path, O_RDONLY | O_NOFOLLOW);
-	if (fd < 0)
-		die(path);
-	while ((n = read(fd, tree_buf, CHUNK)) > 0)
-		tree_bytes += n;
-	if (n < 0)
-		die(path);
-	close(fd);
-	tree_files++;
+	if (tree_count == tree_room) {
+		tree_room = tree_room ? 2 * tree_room : 4096;
+		tree_paths = realloc(tree_paths, tree_room * sizeof(*tree_paths));
+		if (!tree_paths)
+			die("realloc");
+	}
+	tree_paths[tree_count] = strdup(path);
+	if (!tree_paths[tree_count++])
+		die("strdup");
 	return FTW_CONTINUE;
 }
 
-static int tree(const char *key, const char *dir)
+static void *tree_job(void *arg)
 {
-	uint64_t t0;
+	char *buf = aligned(CHUNK);
+	uint64_t bytes = 0;
+	size_t i;
 
-	tree_buf = aligned(CHUNK);
+	(void)arg;
+	while ((i = __atomic_fetch_add(&tree_next, 1, __ATOMIC_RELAXED)) < tree_count) {
+		int fd = open(tree_paths[i], O_RDONLY | O_NOFOLLOW);
+		ssize_t n;
+
+		if (fd < 0)
+			die(tree_paths[i]);
+		while ((n = read(fd, buf, CHUNK)) > 0)
+			bytes += n;
+		if (n < 0)
+			die(tree_paths[i]);
+		close(fd);
+	}
+	__atomic_fetch_add(&tree_bytes, bytes, __ATOMIC_RELAXED);
+	free(buf);
+	return NULL;
+}
+
+static int tree(const char *key, const char *dir, int jobs)
+{
+	pthread_t t[64];
+	uint64_t t0;
+	size_t i;
+	int j;
+
+	if (jobs < 1 || jobs > 64)
+		die("jobs");
 	t0 = now_ns();
 	if (nftw(dir, tree_file, 64, FTW_PHYS | FTW_ACTIONRETVAL))
 		die(dir);
+	for (j = 0; j < jobs; j++)
+		if (pthread_create(&t[j], NULL, tree_job, NULL))
+			die("pthread_create");
+	for (j = 0; j < jobs; j++)
+		pthread_join(t[j], NULL);
 	report(key, now_ns() - t0, tree_bytes);
-	printf("@@ bench.%s.files %llu\n", key, (unsigned long long)tree_files);
-	free(tree_buf);
+	printf("@@ bench.%s.files %zu\n", key, tree_count);
+	for (i = 0; i < tree_count; i++)
+		free(tree_paths[i]);
+	free(tree_paths);
+	tree_paths = NULL;
+	tree_count = tree_room = tree_next = 0;
+	tree_bytes = 0;
 	return 0;
 }
 
@@ -264,8 +301,8 @@ int main(int argc, char **argv)
 		return copy_file(argv[2], argv[3], argv[4]);
 	if (argc >= 5 && !strcmp(argv[1], "load"))
 		return load(argv[2], argv[3], argc - 4, argv + 4);
-	if (argc >= 4 && !strcmp(argv[1], "tree"))
-		return tree(argv[2], argv[3]);
+	if (argc >= 5 && !strcmp(argv[1], "tree"))
+		return tree(argv[2], argv[3], atoi(argv[4]));
 	fprintf(stderr, "usage: see the comment at the top of mdbbench.c\n");
 	return 2;
 }
