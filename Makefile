@@ -41,8 +41,10 @@ matrix: deps
 	python3 tests/matrix.py
 
 # memdiskblk against phram + mtdblock, pmem, brd and the copy limit, side
-# by side in one QEMU guest: a table, results.json and bench.png
-# (tests/bench/run.py --help for the knobs; BENCH_ARGS passes them).
+# by side in one QEMU guest, then a live system booted four ways (the live
+# root is built once and cached in /var/cache/memdiskblk/livebench): a
+# table, results.json, bench.png and live.png (tests/bench/run.py --help
+# for the knobs; BENCH_ARGS passes them, e.g. BENCH_ARGS="--only live").
 bench: deps
 	python3 tests/bench/run.py $(BENCH_ARGS)
 
