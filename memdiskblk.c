@@ -41,8 +41,13 @@ static bool autodetect = true;
 module_param(autodetect, bool, 0444);
 MODULE_PARM_DESC(autodetect, "Find MEMDISK images in low memory (default: 1)");
 
+/*
+ * A physical address range: a hardware parameter, so that the kernel
+ * refuses it under lockdown (kernel/params.c) and the module is not
+ * loaded; autodetected images need no parameter and stay available.
+ */
 static char *image;
-module_param(image, charp, 0444);
+module_param_hw(image, charp, iomem, 0444);
 MODULE_PARM_DESC(image, "Serve a firmware-reserved range as a disk: ADDR,SIZE[,ro]");
 
 static bool readonly;
