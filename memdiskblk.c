@@ -34,7 +34,6 @@
 #define MDB_QUEUE_DEPTH		64
 #define MDB_MAX_HW_SECTORS	2048	/* 1 MiB requests */
 #define MDB_MAX_SEGMENTS	256
-#define MDB_MAX_RANGES		128	/* firmware memory map entries */
 #define MDB_PIECES		3	/* head, 2 MiB-aligned middle, tail */
 
 static bool autodetect = true;
@@ -284,9 +283,17 @@ static const struct attribute_group *mdb_attr_groups[] = {
 
 /* ---- finding images ------------------------------------------------------ */
 
+/*
+ * The firmware memory map below 4 GiB, as the kernel registered it in
+ * iomem_resource: System RAM (the kernel's) and E820 "reserved" ranges,
+ * where MEMDISK puts both its resident code and the image. Every check of
+ * a table or an image against the memory map (memdiskblk_scan.c) reads
+ * only what mdb_read_memmap() copies here.
+ */
 struct mdb_map_builder {
 	struct mdb_range *ranges;
-	unsigned int count;
+	unsigned int count;	/* ranges seen, even past max */
+	unsigned int max;	/* room in ranges */
 	enum mdb_mem_type type;
 };
 
@@ -294,41 +301,53 @@ static int mdb_add_range(struct resource *res, void *arg)
 {
 	struct mdb_map_builder *b = arg;
 
-	if (b->count == MDB_MAX_RANGES)
-		return -E2BIG;
-	b->ranges[b->count++] = (struct mdb_range){
-		.start = res->start,
-		.end = (u64)res->end + 1,
-		.type = b->type,
-	};
+	if (b->count < b->max)
+		b->ranges[b->count] = (struct mdb_range){
+			.start = res->start,
+			.end = (u64)res->end + 1,
+			.type = b->type,
+		};
+	b->count++;
 	return 0;
 }
 
-/*
- * The firmware memory map below 4 GiB as the kernel registered it in
- * iomem_resource: System RAM (the kernel's) and E820 "reserved" ranges,
- * where MEMDISK puts both its resident code and the image.
- */
-static int mdb_read_memmap(struct mdb_range *ranges, struct mdb_memmap *map)
+static void mdb_walk_memmap(struct mdb_map_builder *b)
 {
-	struct mdb_map_builder b = { .ranges = ranges, .type = MDB_MEM_RAM };
-	int err;
+	b->count = 0;
+	b->type = MDB_MEM_RAM;
+	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_SYSTEM_RAM,
+			    0, MDB_4G - 1, b, mdb_add_range);
+	b->type = MDB_MEM_RESERVED;
+	walk_iomem_res_desc(IORES_DESC_RESERVED, IORESOURCE_MEM,
+			    0, MDB_4G - 1, b, mdb_add_range);
+}
 
-	err = walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_SYSTEM_RAM,
-				  0, MDB_4G - 1, &b, mdb_add_range);
-	if (err != -E2BIG) {
-		b.type = MDB_MEM_RESERVED;
-		err = walk_iomem_res_desc(IORES_DESC_RESERVED, IORESOURCE_MEM,
-					  0, MDB_4G - 1, &b, mdb_add_range);
+/*
+ * Copy the map into an array of the size the kernel reports: count, then
+ * copy. If the resource tree grew in between (memory hotplug), the copy
+ * saw more than there was room for: count and copy again.
+ */
+static int mdb_read_memmap(struct mdb_memmap *map)
+{
+	struct mdb_map_builder b = { };
+	int tries;
+
+	mdb_walk_memmap(&b);
+	for (tries = 0; tries < 3; tries++) {
+		b.max = b.count;
+		b.ranges = kvcalloc(b.max, sizeof(*b.ranges), GFP_KERNEL);
+		if (!b.ranges)
+			return -ENOMEM;
+		mdb_walk_memmap(&b);
+		if (b.count <= b.max) {
+			map->ranges = b.ranges;
+			map->count = b.count;
+			return 0;
+		}
+		kvfree(b.ranges);
 	}
-	if (err == -E2BIG) {
-		pr_warn("firmware memory map has over %u entries, not used\n",
-			MDB_MAX_RANGES);
-		return -E2BIG;
-	}
-	map->ranges = ranges;
-	map->count = b.count;
-	return 0;
+	pr_warn("the firmware memory map kept changing while it was read\n");
+	return -EAGAIN;
 }
 
 /*
@@ -382,25 +401,25 @@ static unsigned int mdb_param_image(const struct mdb_memmap *map,
 	return 1;
 }
 
-static unsigned int mdb_find_images(struct mdb_image *imgs)
+/* Fill @imgs; returns how many images there are, or a negative errno. */
+static int mdb_find_images(struct mdb_image *imgs)
 {
 	static const struct mdb_report report = { .refuse = mdb_refuse };
-	struct mdb_range *ranges;
 	struct mdb_memmap map;
 	struct mdb_window w;
 	unsigned int n = 0;
+	int err;
 
-	ranges = kcalloc(MDB_MAX_RANGES, sizeof(*ranges), GFP_KERNEL);
-	if (!ranges || mdb_read_memmap(ranges, &map))
-		goto out;
+	err = mdb_read_memmap(&map);
+	if (err)
+		return err;
 	if (autodetect) {
 		mdb_read_window(&w);
 		n = mdb_find(&w, &map, imgs, MDB_MAX_IMAGES, &report);
 	}
 	if (image && n < MDB_MAX_IMAGES)
 		n += mdb_param_image(&map, imgs, n);
-out:
-	kfree(ranges);
+	kvfree(map.ranges);
 	return n;
 }
 
@@ -547,17 +566,17 @@ static int mdb_init_tag_set(void)
 static int __init mdb_init(void)
 {
 	struct mdb_image *imgs;
-	unsigned int n, i;
-	int err;
+	int n, i, err;
 
 	imgs = kcalloc(MDB_MAX_IMAGES, sizeof(*imgs), GFP_KERNEL);
 	if (!imgs)
 		return -ENOMEM;
 	n = mdb_find_images(imgs);
-	if (!n) {
-		pr_info("no MEMDISK image found%s\n",
-			autodetect ? "" : " (autodetect=0)");
-		err = -ENODEV;
+	if (n <= 0) {
+		if (!n)
+			pr_info("no MEMDISK image found%s\n",
+				autodetect ? "" : " (autodetect=0)");
+		err = n ? n : -ENODEV;
 		goto out;
 	}
 

@@ -977,6 +977,102 @@ static void test_image_huge_iso(void)
 	EXPECT_REFUSED(n, T0, "does not end below 4 GiB");
 }
 
+/* ---- large memory maps ------------------------------------------------ */
+
+#define FRAGMENTS	3000u	/* RAM + reserved pairs below the image */
+#define PIECES		(IMG_SIZE / 0x1000)
+
+enum { WHOLE, HOLE, RAM_PAGE };
+
+/*
+ * A map of over 6000 entries, as a fragmented firmware map can give:
+ * low memory, 3000 pairs of a RAM page and a reserved page from 1 MiB
+ * up, then the image as 256 reserved 4 KiB pieces listed backwards (each
+ * pass of the coverage check finds one), with one piece missing or made
+ * RAM if asked. Returns the array to free.
+ */
+static struct mdb_range *big_map(int flaw)
+{
+	const unsigned int count = 2 + 2 * FRAGMENTS + PIECES;
+	struct mdb_range *r = calloc(count, sizeof(*r));
+	unsigned int i, n = 0;
+
+	if (!r) {
+		fprintf(stderr, "harness: out of memory\n");
+		abort();
+	}
+	r[n++] = (struct mdb_range){ 0x1000, env_w.base, MDB_MEM_RAM };
+	r[n++] = (struct mdb_range){ env_w.base, MDB_LOWMEM_END,
+				     MDB_MEM_RESERVED };
+	for (i = 0; i < FRAGMENTS; i++) {
+		u64 a = 0x100000 + i * 0x2000ull;
+
+		r[n++] = (struct mdb_range){ a, a + 0x1000, MDB_MEM_RAM };
+		r[n++] = (struct mdb_range){ a + 0x1000, a + 0x2000,
+					     MDB_MEM_RESERVED };
+	}
+	for (i = PIECES; i-- > 0; ) {
+		u64 a = IMG_ADDR + i * 0x1000ull;
+		enum mdb_mem_type t = MDB_MEM_RESERVED;
+
+		if (i == PIECES / 2 && flaw == HOLE)
+			a = IMG_END;	/* listed, but elsewhere */
+		if (i == PIECES / 2 && flaw == RAM_PAGE)
+			t = MDB_MEM_RAM;
+		r[n++] = (struct mdb_range){ a, a + 0x1000, t };
+	}
+	env_map.ranges = r;
+	env_map.count = n;
+	return r;
+}
+
+/* Over 6000 entries: the image is found, no message. */
+static void test_map_thousands(void)
+{
+	struct mdb_range *r;
+	unsigned int n;
+
+	env_setup(QEMU_BASE);
+	r = big_map(WHOLE);
+	plant_disk(T0);
+	n = find(MDB_MAX_IMAGES);
+	env_map.ranges = env_ranges;
+	free(r);
+	EXPECT_NO_MSGS();
+	EXPECT(n == 1 && out[0].addr == IMG_ADDR && out[0].size == IMG_SIZE,
+	       "n = %u", n);
+}
+
+/* One page missing from the image among thousands of entries. */
+static void test_map_thousands_hole(void)
+{
+	struct mdb_range *r;
+	unsigned int n;
+
+	env_setup(QEMU_BASE);
+	r = big_map(HOLE);
+	plant_disk(T0);
+	n = find(MDB_MAX_IMAGES);
+	env_map.ranges = env_ranges;
+	free(r);
+	EXPECT_REFUSED(n, T0, "is not inside firmware-reserved memory");
+}
+
+/* One page of the image is System RAM, among thousands of entries. */
+static void test_map_thousands_ram_page(void)
+{
+	struct mdb_range *r;
+	unsigned int n;
+
+	env_setup(QEMU_BASE);
+	r = big_map(RAM_PAGE);
+	plant_disk(T0);
+	n = find(MDB_MAX_IMAGES);
+	env_map.ranges = env_ranges;
+	free(r);
+	EXPECT_REFUSED(n, T0, "overlaps System RAM");
+}
+
 /* ---- several MEMDISK instances ----------------------------------------- */
 
 /* Chained MEMDISK as seen: inner at 0x9e400, outer at 0x9f000. */
@@ -1589,6 +1685,9 @@ static const struct {
 	CASE(image_below_1m),
 	CASE(image_past_4g),
 	CASE(image_huge_iso),
+	CASE(map_thousands),
+	CASE(map_thousands_hole),
+	CASE(map_thousands_ram_page),
 	CASE(two_instances),
 	CASE(two_instances_overlap),
 	CASE(chain_inner_zeroed),
