@@ -84,11 +84,14 @@ mdb_alloc_disk(struct blk_mq_tag_set *set, const struct mdb_disk_params *l,
 		return disk;
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
 	if (!l->io_stat) {
+		int err;
+
 		lim = queue_limits_start_update(disk->queue);
 		lim.features &= ~BLK_FEAT_IO_STAT;
-		if (queue_limits_commit_update(disk->queue, &lim)) {
+		err = queue_limits_commit_update(disk->queue, &lim);
+		if (err) {
 			put_disk(disk);
-			return ERR_PTR(-EINVAL);
+			return ERR_PTR(err);
 		}
 	}
 #else

@@ -511,6 +511,8 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 	disk = mdb_alloc_disk(&mdb_tag_set, &params, dev);
 	if (IS_ERR(disk)) {
 		err = PTR_ERR(disk);
+		pr_warn("%s: cannot allocate the disk (%pe), refused\n",
+			dev->name, disk);
 		goto fail;
 	}
 	dev->disk = disk;
@@ -525,6 +527,8 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 
 	err = mdb_add_disk(disk, mdb_attr_groups);
 	if (err) {
+		pr_warn("%s: cannot add the disk (%pe), refused\n",
+			dev->name, ERR_PTR(err));
 		mdb_put_disk(disk);
 		dev->disk = NULL;
 		goto fail;
@@ -581,19 +585,27 @@ static int __init mdb_init(void)
 	}
 
 	err = register_blkdev(0, "memdisk");
-	if (err < 0)
+	if (err < 0) {
+		pr_err("cannot register a block major number (%pe)\n",
+		       ERR_PTR(err));
 		goto out;
+	}
 	mdb_major = err;
 	err = mdb_init_tag_set();
-	if (err)
+	if (err) {
+		pr_err("cannot allocate the tag set (%pe)\n", ERR_PTR(err));
 		goto out_unregister;
-
-	for (i = 0; i < n; i++)
-		mdb_add_dev(&imgs[i], i);
-	if (list_empty(&mdb_devices)) {
-		err = -ENODEV;
-		goto out_free_tags;
 	}
+
+	/* Serve what can be served; fail with the cause if nothing can. */
+	for (i = 0; i < n; i++) {
+		int ret = mdb_add_dev(&imgs[i], i);
+
+		if (ret)
+			err = ret;
+	}
+	if (list_empty(&mdb_devices))
+		goto out_free_tags;
 	err = 0;
 	goto out;
 
