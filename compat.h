@@ -12,10 +12,25 @@
 #ifndef MEMDISKBLK_COMPAT_H
 #define MEMDISKBLK_COMPAT_H
 
+#include <linux/version.h>
+
+/*
+ * 6.12 moved the unaligned accessors from <asm/unaligned.h> to
+ * <linux/unaligned.h>. The table scan needs them, and the userspace tests
+ * compile it (with stand-ins from tests/include/), so this part comes
+ * before everything that is for the module alone.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+
+#ifdef __KERNEL__
+
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/highmem.h>
-#include <linux/version.h>
 
 /* 6.14 merges whenever possible and dropped BLK_MQ_F_SHOULD_MERGE. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 14, 0)
@@ -161,5 +176,7 @@ static inline void mdb_put_disk(struct gendisk *disk)
 	blk_cleanup_queue(q);
 #endif
 }
+
+#endif /* __KERNEL__ */
 
 #endif /* MEMDISKBLK_COMPAT_H */

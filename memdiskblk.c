@@ -361,10 +361,10 @@ static void mdb_read_window(struct mdb_window *w)
 {
 	const u8 *low = phys_to_virt(0);
 
-	w->base = mdb_scan_start(rd16(low + MDB_BDA_BASEMEM));
+	w->base = mdb_scan_start(get_unaligned_le16(low + MDB_BDA_BASEMEM));
 	w->len = MDB_LOWMEM_END - w->base;
 	w->buf = low + w->base;
-	w->int13_vector = rd32(low + MDB_IVT_INT13);
+	w->int13_vector = get_unaligned_le32(low + MDB_IVT_INT13);
 }
 
 static void mdb_refuse(void *ctx, const char *msg)
