@@ -33,6 +33,7 @@
 #define MDB_MINORS		16	/* the disk and 15 partitions */
 #define MDB_QUEUE_DEPTH		64
 #define MDB_MAX_HW_SECTORS	2048	/* 1 MiB requests */
+#define MDB_MAX_ZERO_SECTORS	2048	/* 1 MiB of memset per request too */
 #define MDB_MAX_SEGMENTS	256
 #define MDB_PIECES		3	/* head, 2 MiB-aligned middle, tail */
 
@@ -83,20 +84,26 @@ static LIST_HEAD(mdb_devices);
 
 /* ---- I/O ---------------------------------------------------------------- */
 
+/* Where byte @pos of the image is mapped, and how many follow it there. */
+static void *mdb_addr(const struct mdb_dev *dev, u64 pos, u64 *avail)
+{
+	const struct mdb_piece *pc = dev->piece;
+
+	while (pos >= pc->start + pc->len)
+		pc++;
+	*avail = pc->start + pc->len - pos;
+	return pc->virt + (pos - pc->start);
+}
+
 /* Copy between buf and the image at pos; the caller checked the range. */
 static void mdb_copy(struct mdb_dev *dev, u64 pos, void *buf, u32 len,
 		     bool write)
 {
-	const struct mdb_piece *pc = dev->piece;
-
 	while (len) {
-		void *img;
-		u32 n;
+		u64 avail;
+		void *img = mdb_addr(dev, pos, &avail);
+		u32 n = min_t(u64, len, avail);
 
-		while (pos >= pc->start + pc->len)
-			pc++;
-		n = min_t(u64, len, pc->start + pc->len - pos);
-		img = pc->virt + (pos - pc->start);
 		if (write)
 			memcpy(img, buf, n);
 		else
@@ -107,37 +114,59 @@ static void mdb_copy(struct mdb_dev *dev, u64 pos, void *buf, u32 len,
 	}
 }
 
+/* Zero the image from pos on; the caller checked the range. */
+static void mdb_zero(struct mdb_dev *dev, u64 pos, u32 len)
+{
+	while (len) {
+		u64 avail;
+		void *img = mdb_addr(dev, pos, &avail);
+		u32 n = min_t(u64, len, avail);
+
+		memset(img, 0, n);
+		pos += n;
+		len -= n;
+	}
+}
+
 static blk_status_t mdb_do_request(struct mdb_dev *dev, struct request *rq)
 {
 	u64 pos = (u64)blk_rq_pos(rq) << SECTOR_SHIFT;
+	u32 len = blk_rq_bytes(rq);
 	struct req_iterator iter;
 	struct bio_vec bv;
-	bool write;
 
 	switch (req_op(rq)) {
-	case REQ_OP_READ:
-		write = false;
-		break;
-	case REQ_OP_WRITE:
-		if (dev->readonly)
-			return BLK_STS_IOERR;
-		write = true;
-		break;
 	case REQ_OP_FLUSH:
 		return BLK_STS_OK;	/* no volatile cache in front of RAM */
+	case REQ_OP_READ:
+	case REQ_OP_WRITE:
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		break;
 	default:
 		return BLK_STS_NOTSUPP;
 	}
-
+	/* The block layer's read-only flag can be cleared by root; ours not. */
+	if (dev->readonly && op_is_write(req_op(rq)))
+		return BLK_STS_IOERR;
 	/* The block layer checks this too; the mapping must never be overrun. */
-	if (pos > dev->img.size || blk_rq_bytes(rq) > dev->img.size - pos) {
+	if (pos > dev->img.size || len > dev->img.size - pos) {
 		pr_warn_ratelimited("%s: request at byte %llu of %u bytes is past the end\n",
-				    dev->name, pos, blk_rq_bytes(rq));
+				    dev->name, pos, len);
 		return BLK_STS_IOERR;
 	}
 
+	/*
+	 * Discard zeroes its range as write-zeroes does: RAM has nothing to
+	 * give back, and zeroes are what a discarded page of brd reads back.
+	 */
+	if (req_op(rq) == REQ_OP_DISCARD || req_op(rq) == REQ_OP_WRITE_ZEROES) {
+		mdb_zero(dev, pos, len);
+		return BLK_STS_OK;
+	}
 	rq_for_each_segment(bv, rq, iter) {
 		void *p = mdb_kmap_bvec(&bv);
+		bool write = req_op(rq) == REQ_OP_WRITE;
 
 		mdb_copy(dev, pos, p, bv.bv_len, write);
 		if (!write)
@@ -492,6 +521,9 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 	dev->img = *img;
 	dev->readonly = img->readonly || readonly;
 	snprintf(dev->name, sizeof(dev->name), "memdisk%d", index);
+	/* Discard and write-zeroes only where writes are allowed. */
+	if (!dev->readonly)
+		params.max_zero_sectors = MDB_MAX_ZERO_SECTORS;
 
 	/* Claim the range: /proc/iomem names us, nobody else maps it. */
 	dev->res = request_mem_region(img->addr, img->size, dev->name);
