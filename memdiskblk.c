@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * memdiskblk - block devices for the disk images syslinux's MEMDISK left
  * in memory.
@@ -662,3 +662,4 @@ module_exit(mdb_exit);
 
 MODULE_DESCRIPTION("Block devices for MEMDISK images left in memory");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(MEMDISKBLK_VERSION);

@@ -16,6 +16,7 @@ dosfstools mtools fdisk e2fsprogs
 python3 clang cppcheck shellcheck linux-source debootstrap
 flex bison bc libelf-dev libssl-dev
 dkms dh-dkms debhelper lintian udev
+rpm makepkg pacman-package-manager libarchive-tools
 initramfs-tools live-boot dracut-core dracut-live squashfs-tools
 gnuplot-nox
 "

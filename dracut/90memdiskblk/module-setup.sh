@@ -1,5 +1,5 @@
 #!/bin/bash
-# SPDX-License-Identifier: GPL-2.0
+# SPDX-License-Identifier: GPL-2.0-only
 # dracut module: memdiskblk, its udev rule, and an early load, so that
 # root=live:CDLABEL=... finds an ISO that MEMDISK left in memory.
 # shellcheck disable=SC2154  # moddir is set by dracut

@@ -39,7 +39,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "e2e"))
+sys.path.insert(0, str(HERE.parent / "lib"))
 
 import images  # noqa: E402
 from boot import boot  # noqa: E402
@@ -80,7 +80,8 @@ class Guest:
                     "-o", str(tool), str(HERE / "mdbbench.c")])
         self.initrd = images.initramfs(
             kver, ko, name="-bench", modules=MODULES,
-            files={"/bin/mdbbench": tool, "/bench/guest.sh": HERE / "guest.sh"})
+            cases={"bench": (HERE / "guest.sh").read_text()},
+            files={"/bin/mdbbench": tool})
 
     def run(self, name, mib, arg, mem, cmdline="", boots=1):
         """Boot an ISO of about mib MiB boots times; return each boot's
@@ -96,7 +97,7 @@ class Guest:
     def _boot(self, name, iso, mem):
         for attempt in (1, 2):
             # With 2 vCPUs, QEMU's TCG now and then oopses the guest (see
-            # tests/e2e/boot.py); one retry, and say so.
+            # tests/lib/boot.py); one retry, and say so.
             b = boot(f"bench-{name}", image=iso, memdisk_args="iso raw",
                      mem=mem, cpus=2, timeout=3600)
             facts = {}

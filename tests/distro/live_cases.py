@@ -26,8 +26,8 @@ from pathlib import Path
 
 import images
 from boot import boot
-from cases import BAD_DMESG
-from common import CACHE, HERE, ROOT, SOURCES, run
+from harness import BAD_DMESG
+from common import CACHE, HERE, HOST_MODULES, ROOT, SOURCES, run
 
 MARKER = "MDB-LIVE-ROOT-OK"
 DIR = CACHE / "live"
@@ -106,7 +106,8 @@ def in_namespace(kver, cmd, dracut=False):
         layers[Path("/usr/lib/dracut/modules.d")] = {
             f"90memdiskblk/{p.name}": p
             for p in (ROOT / DRACUT_MODULE).iterdir()}
-    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp, \
+            images.locked(HOST_MODULES):
         script = ["set -e"]
         for i, (target, files) in enumerate(layers.items()):
             upper, work = Path(tmp) / f"upper{i}", Path(tmp) / f"work{i}"
@@ -188,47 +189,34 @@ def dracut(kver, key):
 
 def live_iso(path, kver, initrd, cmdline, payload):
     """An isolinux ISO labelled LABEL holding the kernel, initrd and the
-    payload ({path in the ISO: file}); padded (images.py's helpers) to 2 KiB
-    short of a 4 KiB multiple."""
+    payload ({path in the ISO: file}), 2 KiB short of a 4 KiB multiple."""
     if path.exists():
         return path
-    tree = Path(str(path) + ".d")
-    for pad in range(8):
-        if tree.exists():
-            shutil.rmtree(tree)
-        (tree / "isolinux").mkdir(parents=True)
-        files = {"pad.bin": bytes(2048 * pad)} if pad else {}
-        cfg = images._boot_tree(tree, kver, initrd, cmdline, files)
-        (tree / "isolinux/isolinux.cfg").write_text(cfg)
-        shutil.copy(images.ISOLINUX_BIN, tree / "isolinux")
-        shutil.copy(images.SYSLINUX_BIOS / "ldlinux.c32", tree / "isolinux")
-        for rel, src in payload.items():
-            (tree / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(src, tree / rel)
-        run(["xorriso", "-as", "mkisofs", "-quiet", "-o", str(path) + ".tmp",
-             "-b", "isolinux/isolinux.bin", "-c", "isolinux/boot.cat",
-             "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table",
-             "-J", "-R", "-V", LABEL, str(tree)])
-        shutil.rmtree(tree)
-        if Path(str(path) + ".tmp").stat().st_size % 4096 == 2048:
-            Path(str(path) + ".tmp").rename(path)
-            return path
-    raise RuntimeError("could not make an ISO of 4 KiB + 2 KiB size")
+    return images.iso(path, kver, initrd, cmdline, {}, extra=payload,
+                      label=LABEL)
 
 
 def image(family, module=True):
     """(ISO, its initramfs) for family "live-boot" or "dracut"; without
-    module, the command line adds memdiskblk.autodetect=0."""
+    module, the command line adds memdiskblk.autodetect=0. Cases ask for
+    them side by side: each is built once, under a lock."""
+    with images.locked(("live", family)):
+        return _image(family, module)
+
+
+def _image(family, module):
     need("unshare", "mksquashfs", "xorriso", "/bin/busybox",
          *(["mkinitramfs", "lsinitramfs", "/lib/live/boot"] if family == "live-boot"
            else ["dracut", "lsinitrd", "/usr/lib/dracut/modules.d/90dmsquash-live"]))
     DIR.mkdir(parents=True, exist_ok=True)
     kver = kernel()
     key = digest(*inputs(kver))
-    for old in DIR.iterdir():  # made from other inputs
-        if key not in old.name:
-            shutil.rmtree(old) if old.is_dir() else old.unlink()
-    root = squashfs(key)
+    with images.locked("live-clean"):
+        for old in DIR.iterdir():  # made from other inputs
+            if key not in old.name and not old.name.startswith("tmp"):
+                shutil.rmtree(old) if old.is_dir() else old.unlink()
+    with images.locked("live-squashfs"):
+        root = squashfs(key)
     if family == "live-boot":
         initrd = mkinitramfs(kver, key)
         cmdline, payload = LIVE_CMDLINE, {"live/filesystem.squashfs": root}
@@ -265,7 +253,7 @@ def booted_live(c, b, medium_at):
     c.eq(b.get(f"link:by-label/{LABEL}"), "../../memdisk0",
          f"/dev/disk/by-label/{LABEL} (the rule, run by the initramfs's udev)")
     clean_log(c, b.log)
-    c.note = f"{b.seconds:.0f} s boot"
+    c.note(f"{b.seconds:.0f} s boot")
 
 
 def did_not_boot(c, b, message, end=None):
@@ -281,7 +269,7 @@ def did_not_boot(c, b, message, end=None):
     c.expect(re.search(message, log), f"{message!r} in the log "
              f"(tail: {b.log[-400:]!r})")
     clean_log(c, log)
-    c.note = f"{b.seconds:.0f} s boot"
+    c.note(f"{b.seconds:.0f} s boot")
 
 
 def case_live_boot(c, host):
