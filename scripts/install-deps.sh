@@ -17,6 +17,7 @@ python3 clang cppcheck shellcheck linux-source debootstrap
 flex bison bc libelf-dev libssl-dev
 dkms dh-dkms debhelper lintian udev
 initramfs-tools live-boot dracut-core dracut-live squashfs-tools
+ovmf grub-efi-amd64-bin grub-common
 gnuplot-nox
 "
 
