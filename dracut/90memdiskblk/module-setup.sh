@@ -1,7 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # dracut module: memdiskblk, its udev rule, and an early load, so that
-# root=live:CDLABEL=... finds an ISO that MEMDISK left in memory; with
+# root=live:CDLABEL=... finds an ISO that MEMDISK left in memory; and, for
+# UEFI firmware HTTP boot, which leaves the ISO in a RAM disk described by
+# the ACPI NFIT table, nfit and nd_pmem (/dev/pmemN). With
 # memdiskblk.release=auto, a hook that releases the image before the
 # switch to the real root.
 # shellcheck disable=SC2154  # moddir is set by dracut
@@ -19,7 +21,9 @@ depends() {
 }
 
 installkernel() {
-	instmods memdiskblk
+	# dracut's own nvdimm module brings nfit (the drivers that register an
+	# NVDIMM bus) but not nd_pmem.
+	instmods memdiskblk nfit nd_pmem
 }
 
 install() {

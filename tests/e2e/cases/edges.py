@@ -4,17 +4,18 @@ give defined results, and the memory right after the image (firmware-
 reserved, read through /dev/mem) never changes.
 
 edges-ro: on a read-only ISO device no discard or write-zeroes is
-advertised, every write, discard, write-zeroes and blkdiscard is refused
-and the image does not change.
+advertised, and every write, discard, write-zeroes and blkdiscard is
+refused; neither the image nor the memory after it changes.
 edges-rw: on a writable hard-disk image writes at the last sector work,
 past the end fail with ENOSPC; discard and write-zeroes are advertised
 (1 MiB a request, 512-byte granularity) and each zeroes exactly its
 512-byte-aligned range inside a 64 KiB pattern while the rest of the
 device stays as it was; BLKRRPART works; blkdiscard of the whole device
-leaves only zeroes."""
+leaves only zeroes; the memory after the image never changes."""
 
-# The image and the memory right after it are checksummed before and
-# after mdbio's edge cases. Last, blkdiscard of the whole device.
+# The image and the memory right after it (firmware-reserved, readable
+# through /dev/mem) are checksummed before and after mdbio's edge cases;
+# last, blkdiscard of the whole device.
 GUEST = r"""
 modprobe memdiskblk
 d=/sys/block/memdisk0/memdisk
