@@ -257,7 +257,9 @@ static inline void mdb_kill_disk(struct gendisk *disk)
  * needed: images lie below 4 GiB, and add_memory_driver_managed() checks
  * the range against it anyway. Not exported: walk_memory_blocks(),
  * online_pages() and the memory block devices, so a module cannot online
- * the memory it adds; the kernel's policy or udev does (README).
+ * the memory it adds; the kernel's policy or udev does (README). (7.3's
+ * __add_memory_driver_managed() takes an online type, but is exported to
+ * dax/kmem alone.)
  * MHP_MEMMAP_ON_MEMORY is not used: 6.1 fails the add unless the admin
  * set memory_hotplug.memmap_on_memory, and cannot tell a module whether
  * they did (mhp_supports_memmap_on_memory() is exported from 6.12 on).
