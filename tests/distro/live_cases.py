@@ -185,7 +185,7 @@ def mkinitramfs(kver, key, integration=True):
         return out
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
         conf = Path(tmp) / "conf"
-        for d in ["conf.d", "hooks", "scripts/init-top"]:
+        for d in ["conf.d", "hooks", "scripts/init-top", "scripts/init-bottom"]:
             (conf / d).mkdir(parents=True)
         (conf / "initramfs.conf").write_text(
             "MODULES=list\nBUSYBOX=y\nKEYMAP=n\nCOMPRESS=zstd\nRESUME=none\n"
