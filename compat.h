@@ -193,6 +193,129 @@ static inline void mdb_put_disk(struct gendisk *disk)
 #endif
 }
 
+/*
+ * ->open: see mdb_open() in memdiskblk.c, which takes the disk. 6.5 passes
+ * the disk and a blk_mode_t; before, the block device and an fmode_t.
+ */
+static int mdb_open(struct gendisk *disk);
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+static inline int mdb_fops_open(struct gendisk *disk, blk_mode_t mode)
+{
+	return mdb_open(disk);
+}
+#else
+static inline int mdb_fops_open(struct block_device *bdev, fmode_t mode)
+{
+	return mdb_open(bdev->bd_disk);
+}
+#endif
+
+/*
+ * Release (mdb_release() in memdiskblk.c) needs, from the block layer,
+ * disk_openers() (5.19, when bd_openers became atomic; open_mutex came in
+ * 5.14) and blk_mark_disk_dead() (5.18), and memory hotplug. Without
+ * them it is refused.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
+/*
+ * Set *releasing unless the disk is open (a partition's opens and mounts
+ * count on the whole disk). Under open_mutex, which ->open runs under.
+ */
+static inline bool mdb_claim_unopened(struct gendisk *disk, bool *releasing)
+{
+	mutex_lock(&disk->open_mutex);
+	if (!disk_openers(disk))
+		*releasing = true;
+	mutex_unlock(&disk->open_mutex);
+	return *releasing;
+}
+
+/* No new I/O gets in (it fails); wait for what is in flight. */
+static inline void mdb_kill_disk(struct gendisk *disk)
+{
+	blk_mark_disk_dead(disk);
+	blk_mq_freeze_queue_wait(disk->queue);
+}
+#else
+static inline bool mdb_claim_unopened(struct gendisk *disk, bool *releasing)
+{
+	return false;
+}
+
+static inline void mdb_kill_disk(struct gendisk *disk)
+{
+}
+#endif
+
+/*
+ * What memory hotplug exports to modules, on 6.1 and 6.12 alike:
+ * add_memory_driver_managed() (its flags and MHP_MERGE_RESOURCE came in
+ * 5.10), memory_block_size_bytes(), memory_add_physaddr_to_nid() (x86:
+ * arch/x86/mm/numa.c, from 6.12 mm/numa_memblks.c; 0 without NUMA),
+ * pfn_to_online_page() and mhp_get_pluggable_range(). The last is not
+ * needed: images lie below 4 GiB, and add_memory_driver_managed() checks
+ * the range against it anyway. Not exported: walk_memory_blocks(),
+ * online_pages() and the memory block devices, so a module cannot online
+ * the memory it adds; the kernel's policy or udev does (README). (7.3's
+ * __add_memory_driver_managed() takes an online type, but is exported to
+ * dax/kmem alone.)
+ * MHP_MEMMAP_ON_MEMORY is not used: 6.1 fails the add unless the admin
+ * set memory_hotplug.memmap_on_memory, and cannot tell a module whether
+ * they did (mhp_supports_memmap_on_memory() is exported from 6.12 on).
+ */
+#if IS_ENABLED(CONFIG_MEMORY_HOTPLUG) && \
+	LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
+#include <linux/memory.h>
+#include <linux/memory_hotplug.h>
+#include <linux/numa.h>
+
+#define MDB_CAN_RELEASE		1
+
+static inline u64 mdb_memory_block_size(void)
+{
+	return memory_block_size_bytes();
+}
+
+static inline int mdb_phys_to_nid(u64 addr)
+{
+	return memory_add_physaddr_to_nid(addr);
+}
+
+static inline int mdb_add_ram(int nid, u64 start, u64 size, const char *name)
+{
+	return add_memory_driver_managed(nid, start, size, name,
+					 MHP_MERGE_RESOURCE);
+}
+
+static inline bool mdb_ram_online(u64 addr)
+{
+	return pfn_to_online_page(PHYS_PFN(addr));
+}
+#else
+#define MDB_CAN_RELEASE		0
+
+static inline u64 mdb_memory_block_size(void)
+{
+	return PAGE_SIZE;
+}
+
+static inline int mdb_phys_to_nid(u64 addr)
+{
+	return 0;
+}
+
+static inline int mdb_add_ram(int nid, u64 start, u64 size, const char *name)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline bool mdb_ram_online(u64 addr)
+{
+	return false;
+}
+#endif
+
 #endif /* __KERNEL__ */
 
 #endif /* MEMDISKBLK_COMPAT_H */

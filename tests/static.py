@@ -49,6 +49,10 @@ def shell_scripts():
             continue
         if p.suffix == ".sh" or p.name == "run" and p.parent.name == ".ci":
             found.append(p)
+        # initramfs-tools' scripts and udev's helpers have no suffix.
+        elif (p.relative_to(ROOT).parts[0] in ("initramfs-tools", "udev")
+              and p.read_bytes().startswith(b"#!/bin/sh")):
+            found.append(p)
     return sorted(set(found))
 
 

@@ -40,6 +40,9 @@ DIR = CACHE / "live"
 RULE = "udev/60-persistent-memdiskblk.rules"
 HOOK = "initramfs-tools/hooks/memdiskblk"
 INIT_TOP = "initramfs-tools/scripts/init-top/memdiskblk"
+INIT_BOTTOM = "initramfs-tools/scripts/init-bottom/memdiskblk"
+ONLINE_RULE = "udev/61-memdiskblk-online.rules"
+ONLINE_HELPER = "udev/memdiskblk-released"
 DRACUT_MODULE = "dracut/90memdiskblk"
 LABEL = "MDBLIVE"
 # live-boot scans every block device by itself: no live-media= hint.
@@ -95,7 +98,8 @@ def inputs(kver):
     _, versions = run(["dpkg-query", "-W", "-f=${Package} ${Version}\n",
                        *PACKAGES, f"linux-image-{kver}"], check=False)
     files = [Path(__file__), HERE / "guest/live-init", ROOT / RULE,
-             ROOT / HOOK, ROOT / INIT_TOP,
+             ROOT / ONLINE_RULE, ROOT / ONLINE_HELPER,
+             ROOT / HOOK, ROOT / INIT_TOP, ROOT / INIT_BOTTOM,
              *sorted((ROOT / DRACUT_MODULE).iterdir()),
              *(ROOT / s for s in SOURCES)]
     return [kver, versions, *files]
@@ -104,8 +108,8 @@ def inputs(kver):
 def in_namespace(kver, cmd, dracut=False):
     """Run cmd where the host's trees carry the project's files, as its
     package would install them: /lib/modules/KVER/updates/memdiskblk.ko
-    (depmod run), the udev rule and, with dracut, /usr/lib/dracut/modules.d/
-    90memdiskblk. Whatever an installed memdiskblk-dkms put there (the
+    (depmod run), the udev rules and the online rule's helper and, with
+    dracut, /usr/lib/dracut/modules.d/90memdiskblk. Whatever an installed memdiskblk-dkms put there (the
     package cases of a run on the same machine may have it installed) is
     hidden, so an image holds the project's pieces only when the test gives
     them. Overlays in a private mount namespace: they vanish with it, and
@@ -116,9 +120,13 @@ def in_namespace(kver, cmd, dracut=False):
                   "updates/memdiskblk.ko": ko,
                   **{f"updates/dkms/memdiskblk.ko{z}": None
                      for z in ["", ".xz", ".zst"]}},
-              Path("/lib/udev/rules.d"): {Path(RULE).name: ROOT / RULE},
+              Path("/lib/udev"): {
+                  f"rules.d/{Path(RULE).name}": ROOT / RULE,
+                  f"rules.d/{Path(ONLINE_RULE).name}": ROOT / ONLINE_RULE,
+                  Path(ONLINE_HELPER).name: ROOT / ONLINE_HELPER},
               Path("/usr/share/initramfs-tools"): {
-                  "hooks/memdiskblk": None, "scripts/init-top/memdiskblk": None},
+                  "hooks/memdiskblk": None, "scripts/init-top/memdiskblk": None,
+                  "scripts/init-bottom/memdiskblk": None},
               Path("/usr/lib/dracut/modules.d"): {"90memdiskblk": None}}
     if dracut:
         layers[Path("/usr/lib/dracut/modules.d")] = {
@@ -177,7 +185,7 @@ def mkinitramfs(kver, key, integration=True):
         return out
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
         conf = Path(tmp) / "conf"
-        for d in ["conf.d", "hooks", "scripts/init-top"]:
+        for d in ["conf.d", "hooks", "scripts/init-top", "scripts/init-bottom"]:
             (conf / d).mkdir(parents=True)
         (conf / "initramfs.conf").write_text(
             "MODULES=list\nBUSYBOX=y\nKEYMAP=n\nCOMPRESS=zstd\nRESUME=none\n"
@@ -186,6 +194,7 @@ def mkinitramfs(kver, key, integration=True):
         if integration:
             shutil.copy2(ROOT / HOOK, conf / "hooks/memdiskblk")
             shutil.copy2(ROOT / INIT_TOP, conf / "scripts/init-top/memdiskblk")
+            shutil.copy2(ROOT / INIT_BOTTOM, conf / "scripts/init-bottom/memdiskblk")
         in_namespace(kver, ["mkinitramfs", "-d", str(conf), "-o",
                             str(out) + ".tmp", kver])
     Path(str(out) + ".tmp").rename(out)
@@ -223,18 +232,26 @@ def live_iso(path, kver, initrd, cmdline, payload, efi=False):
                       label=LABEL, efi=efi)
 
 
-def image(family, module=True, efi=False, integration=True):
+def image(family, module=True, efi=False, integration=True, release=""):
     """(ISO, its initramfs) for family "live-boot" or "dracut"; without
     module, the command line adds memdiskblk.autodetect=0; efi: a hybrid
     ISO that UEFI firmware boots too; without integration, the initramfs
     is made without the project's hook, init-top script or dracut
-    module. Cases ask for them side by side: each is built once, under a
-    lock."""
+    module; release names one of RELEASE. Cases ask for them side by
+    side: each is built once, under a lock."""
     with images.locked(("live", family)):
-        return _image(family, module, efi, integration)
+        return _image(family, module, efi, integration, release)
 
 
-def _image(family, module, efi, integration):
+# name: (what the command line adds, bytes of zeros appended to the ISO).
+# The zeros make the image span whole memory blocks to return; toram
+# copies files only, so they cost the guest no RAM twice.
+RELEASE = {"": ("", 0),
+           "toram": ("toram", 0),
+           "toram-release": ("toram memdiskblk.release=auto", 480 << 20)}
+
+
+def _image(family, module, efi, integration, release):
     need("unshare", "mksquashfs", "xorriso", "/bin/busybox",
          *(["mkinitramfs", "lsinitramfs", "/lib/live/boot"] if family == "live-boot"
            else ["dracut", "lsinitrd", "/usr/lib/dracut/modules.d/90dmsquash-live"]),
@@ -257,10 +274,20 @@ def _image(family, module, efi, integration):
         cmdline, payload = DRACUT_CMDLINE, {"LiveOS/squashfs.img": root}
     if not module:
         cmdline += " " + NO_MODULE
+    extra, pad = RELEASE[release]
+    cmdline = f"{cmdline} {extra}".strip()
     variant = ("" if module else "nomod-") + ("efi-" if efi else "") + \
-        ("" if integration else "plain-")
-    return live_iso(DIR / f"{family}-{variant}{key}.iso", kver, initrd,
-                    cmdline, payload, efi), initrd
+        ("" if integration else "plain-") + (f"{release}-" if release else "")
+    iso = DIR / f"{family}-{variant}{key}.iso"
+    if not iso.exists() and pad:
+        # Zeros after the ISO 9660 volume, a 4 KiB multiple (the size
+        # stays 2 KiB short of one); a sparse file, made at once.
+        padded = live_iso(DIR / f"unpadded-{iso.name}", kver, initrd, cmdline,
+                          payload, efi)
+        with open(padded, "r+b") as f:
+            f.truncate(padded.stat().st_size + pad)
+        padded.rename(iso)
+    return live_iso(iso, kver, initrd, cmdline, payload, efi), initrd
 
 
 def mounts(b):
@@ -373,7 +400,71 @@ def case_dracut_live_no_module(c, host):
     c.expect("Could not boot" in b.log, "dracut: Could not boot")
 
 
+def case_live_boot_toram_release(c, host):
+    """live-boot with toram and memdiskblk.release=auto, the ISO padded to
+    span whole memory blocks, in a guest with 768 MiB more RAM than the
+    image: live-boot copies the medium to RAM and unmounts it, the
+    initramfs's init-bottom script releases it, the initramfs's udev (the
+    online rule and its helper are in the initramfs) onlines what came
+    back, on a kernel that leaves hot-added memory offline. The live root
+    runs with /run/live/medium on live-boot's tmpfs ("/dev/shm"),
+    /dev/memdisk0 is gone, one
+    "memdisk0: released:" line, a System RAM (memdiskblk) resource, no
+    memory block offline, and MemTotal above all the RAM the guest had
+    outside the image. Clean console log."""
+    iso, initrd = image("live-boot", release="toram-release")
+    listing = run(["lsinitramfs", str(initrd)])[1]
+    for piece in ["scripts/init-bottom/memdiskblk", "61-memdiskblk-online.rules",
+                  "udev/memdiskblk-released"]:
+        c.expect(piece in listing, f"{piece} in the initramfs")
+    size = iso.stat().st_size
+    mem = (size >> 20) + 768
+    b = boot("live-boot-toram-release", image=iso, memdisk_args="iso raw",
+             mem=mem, timeout=300)
+    c.expect(not b.timed_out, f"guest timed out after {b.seconds:.0f} s")
+    c.expect(MARKER in b.log, f"{MARKER} printed (log tail: {b.log[-400:]!r})")
+    c.eq(b.get("finished"), "", "the live root's init ran to its end")
+    c.eq(mounts(b).get("/run/live/medium"), "/dev/shm",
+         f"toram: the medium is live-boot's tmpfs copy (mounts: {mounts(b)})")
+    c.eq(b.get("memdisk0"), "0", "/dev/memdisk0 released: gone")
+    lines = re.findall(r"memdiskblk: memdisk0: released: (\d+) KiB of RAM "
+                       r"returned at 0x([0-9a-f]+)", b.log)
+    c.eq(len(lines), 1, "one release line")
+    c.expect(lines and int(lines[0][0]) >= 256 << 10,
+             f"at least two 128 MiB blocks returned: {lines}")
+    c.expect(b.get("iomem", "").endswith(":SystemRAM(memdiskblk)"),
+             f"System RAM (memdiskblk) in /proc/iomem: {b.get('iomem')!r}")
+    c.eq(b.get("offline-blocks"), "", "no memory block offline")
+    total = int(b.get("memtotal") or 0)
+    outside = (mem << 10) - (size >> 10)
+    c.expect(total > outside, f"MemTotal {total >> 10} MiB above the "
+             f"{outside >> 10} MiB the guest had outside the image")
+    clean_log(c, b.log)
+    c.note(f"{int(lines[0][0]) >> 10 if lines else 0} MiB returned, "
+           f"MemTotal {total >> 10} MiB, guest {mem} MiB, {b.seconds:.0f} s boot")
+
+
+def case_live_boot_toram_keep(c, host):
+    """The control: live-boot with toram but without memdiskblk.release=auto.
+    The live root runs from the copy in RAM, /dev/memdisk0 is still there
+    (unmounted) and nothing was released or even tried (no "released" nor
+    "not released" line)."""
+    iso, _ = image("live-boot", release="toram")
+    b = boot("live-boot-toram-keep", image=iso, memdisk_args="iso raw",
+             timeout=150)
+    c.expect(not b.timed_out, f"guest timed out after {b.seconds:.0f} s")
+    c.expect(MARKER in b.log, f"{MARKER} printed (log tail: {b.log[-400:]!r})")
+    c.eq(mounts(b).get("/run/live/medium"), "/dev/shm",
+         f"toram: the medium is live-boot's tmpfs copy (mounts: {mounts(b)})")
+    c.eq(b.get("memdisk0"), "1", "/dev/memdisk0 kept")
+    c.expect("released" not in b.log, "nothing released or tried")
+    clean_log(c, b.log)
+    c.note(f"{b.seconds:.0f} s boot")
+
+
 CASES = [("live-boot-initramfs-tools", case_live_boot),
          ("live-boot-no-module", case_live_boot_no_module),
          ("dracut-live", case_dracut_live),
-         ("dracut-live-no-module", case_dracut_live_no_module)]
+         ("dracut-live-no-module", case_dracut_live_no_module),
+         ("live-boot-toram-release", case_live_boot_toram_release),
+         ("live-boot-toram-keep", case_live_boot_toram_keep)]
