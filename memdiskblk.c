@@ -827,7 +827,7 @@ static int __init mdb_init(void)
 		pr_err("cannot allocate the tag set (%pe)\n", ERR_PTR(err));
 		goto out_unregister;
 	}
-	mdb_wq = alloc_workqueue("memdiskblk", 0, 0);
+	mdb_wq = alloc_workqueue("memdiskblk", WQ_UNBOUND, 0);
 	if (!mdb_wq) {
 		err = -ENOMEM;
 		goto out_free_tags;
