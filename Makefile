@@ -90,8 +90,11 @@ TARBALL = $(PKGOUT)/memdiskblk-$(VERSION).tar.gz
 # What the RPM and Arch packages are built from.
 DIST_FILES := $(DKMS_FILES) LICENSE README.md SECURITY.md \
 	udev/60-persistent-memdiskblk.rules \
+	udev/61-memdiskblk-online.rules udev/memdiskblk-released \
 	dracut/90memdiskblk/module-setup.sh dracut/90memdiskblk/memdiskblk-load.sh \
+	dracut/90memdiskblk/memdiskblk-release.sh \
 	initramfs-tools/hooks/memdiskblk initramfs-tools/scripts/init-top/memdiskblk \
+	initramfs-tools/scripts/init-bottom/memdiskblk \
 	mkinitcpio/install/memdiskblk mkinitcpio/hooks/memdiskblk
 
 # PKGOUT/memdiskblk-VERSION.tar.gz: the release tarball.

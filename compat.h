@@ -12,10 +12,25 @@
 #ifndef MEMDISKBLK_COMPAT_H
 #define MEMDISKBLK_COMPAT_H
 
+#include <linux/version.h>
+
+/*
+ * 6.12 moved the unaligned accessors from <asm/unaligned.h> to
+ * <linux/unaligned.h>. The table scan needs them, and the userspace tests
+ * compile it (with stand-ins from tests/include/), so this part comes
+ * before everything that is for the module alone.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+
+#ifdef __KERNEL__
+
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/highmem.h>
-#include <linux/version.h>
 
 /* 6.14 merges whenever possible and dropped BLK_MQ_F_SHOULD_MERGE. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 14, 0)
@@ -56,6 +71,7 @@ struct mdb_disk_params {
 	unsigned int physical_block_size;
 	unsigned int max_hw_sectors;
 	unsigned short max_segments;
+	unsigned int max_zero_sectors;	/* discard, write-zeroes; 0: neither */
 	bool io_stat;		/* account I/O in /proc/diskstats */
 };
 
@@ -66,6 +82,11 @@ struct mdb_disk_params {
  * From 5.14 to 6.8 the limits are set on the allocated queue one by one;
  * before 5.14 there was no blk_mq_alloc_disk(): queue and disk were made
  * apart and joined by hand.
+ *
+ * Discard: from 6.9 the driver's limit is max_hw_discard_sectors (the
+ * block layer derives max_discard_sectors from it and the user's cap);
+ * the granularity had no default before 6.8, so it is always set; before
+ * 5.19 discard also needed QUEUE_FLAG_DISCARD.
  */
 static inline struct gendisk *
 mdb_alloc_disk(struct blk_mq_tag_set *set, const struct mdb_disk_params *l,
@@ -77,6 +98,9 @@ mdb_alloc_disk(struct blk_mq_tag_set *set, const struct mdb_disk_params *l,
 		.physical_block_size = l->physical_block_size,
 		.max_hw_sectors = l->max_hw_sectors,
 		.max_segments = l->max_segments,
+		.max_hw_discard_sectors = l->max_zero_sectors,
+		.max_write_zeroes_sectors = l->max_zero_sectors,
+		.discard_granularity = l->physical_block_size,
 	};
 	struct gendisk *disk = blk_mq_alloc_disk(set, &lim, queuedata);
 
@@ -84,11 +108,14 @@ mdb_alloc_disk(struct blk_mq_tag_set *set, const struct mdb_disk_params *l,
 		return disk;
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
 	if (!l->io_stat) {
+		int err;
+
 		lim = queue_limits_start_update(disk->queue);
 		lim.features &= ~BLK_FEAT_IO_STAT;
-		if (queue_limits_commit_update(disk->queue, &lim)) {
+		err = queue_limits_commit_update(disk->queue, &lim);
+		if (err) {
 			put_disk(disk);
-			return ERR_PTR(-EINVAL);
+			return ERR_PTR(err);
 		}
 	}
 #else
@@ -121,6 +148,13 @@ mdb_alloc_disk(struct blk_mq_tag_set *set, const struct mdb_disk_params *l,
 	blk_queue_physical_block_size(disk->queue, l->physical_block_size);
 	blk_queue_max_hw_sectors(disk->queue, l->max_hw_sectors);
 	blk_queue_max_segments(disk->queue, l->max_segments);
+	blk_queue_max_discard_sectors(disk->queue, l->max_zero_sectors);
+	blk_queue_max_write_zeroes_sectors(disk->queue, l->max_zero_sectors);
+	disk->queue->limits.discard_granularity = l->physical_block_size;
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 19, 0)
+	if (l->max_zero_sectors)
+		blk_queue_flag_set(QUEUE_FLAG_DISCARD, disk->queue);
+#endif
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, disk->queue);
 	if (!l->io_stat)
 		blk_queue_flag_clear(QUEUE_FLAG_IO_STAT, disk->queue);
@@ -158,5 +192,130 @@ static inline void mdb_put_disk(struct gendisk *disk)
 	blk_cleanup_queue(q);
 #endif
 }
+
+/*
+ * ->open: see mdb_open() in memdiskblk.c, which takes the disk. 6.5 passes
+ * the disk and a blk_mode_t; before, the block device and an fmode_t.
+ */
+static int mdb_open(struct gendisk *disk);
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+static inline int mdb_fops_open(struct gendisk *disk, blk_mode_t mode)
+{
+	return mdb_open(disk);
+}
+#else
+static inline int mdb_fops_open(struct block_device *bdev, fmode_t mode)
+{
+	return mdb_open(bdev->bd_disk);
+}
+#endif
+
+/*
+ * Release (mdb_release() in memdiskblk.c) needs, from the block layer,
+ * disk_openers() (5.19, when bd_openers became atomic; open_mutex came in
+ * 5.14) and blk_mark_disk_dead() (5.18), and memory hotplug. Without
+ * them it is refused.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
+/*
+ * Set *releasing unless the disk is open (a partition's opens and mounts
+ * count on the whole disk). Under open_mutex, which ->open runs under.
+ */
+static inline bool mdb_claim_unopened(struct gendisk *disk, bool *releasing)
+{
+	mutex_lock(&disk->open_mutex);
+	if (!disk_openers(disk))
+		*releasing = true;
+	mutex_unlock(&disk->open_mutex);
+	return *releasing;
+}
+
+/* No new I/O gets in (it fails); wait for what is in flight. */
+static inline void mdb_kill_disk(struct gendisk *disk)
+{
+	blk_mark_disk_dead(disk);
+	blk_mq_freeze_queue_wait(disk->queue);
+}
+#else
+static inline bool mdb_claim_unopened(struct gendisk *disk, bool *releasing)
+{
+	return false;
+}
+
+static inline void mdb_kill_disk(struct gendisk *disk)
+{
+}
+#endif
+
+/*
+ * What memory hotplug exports to modules, on 6.1 and 6.12 alike:
+ * add_memory_driver_managed() (its flags and MHP_MERGE_RESOURCE came in
+ * 5.10), memory_block_size_bytes(), memory_add_physaddr_to_nid() (x86:
+ * arch/x86/mm/numa.c, from 6.12 mm/numa_memblks.c; 0 without NUMA),
+ * pfn_to_online_page() and mhp_get_pluggable_range(). The last is not
+ * needed: images lie below 4 GiB, and add_memory_driver_managed() checks
+ * the range against it anyway. Not exported: walk_memory_blocks(),
+ * online_pages() and the memory block devices, so a module cannot online
+ * the memory it adds; the kernel's policy or udev does (README). (7.3's
+ * __add_memory_driver_managed() takes an online type, but is exported to
+ * dax/kmem alone.)
+ * MHP_MEMMAP_ON_MEMORY is not used: 6.1 fails the add unless the admin
+ * set memory_hotplug.memmap_on_memory, and cannot tell a module whether
+ * they did (mhp_supports_memmap_on_memory() is exported from 6.12 on).
+ */
+#if IS_ENABLED(CONFIG_MEMORY_HOTPLUG) && \
+	LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
+#include <linux/memory.h>
+#include <linux/memory_hotplug.h>
+#include <linux/numa.h>
+
+#define MDB_CAN_RELEASE		1
+
+static inline u64 mdb_memory_block_size(void)
+{
+	return memory_block_size_bytes();
+}
+
+static inline int mdb_phys_to_nid(u64 addr)
+{
+	return memory_add_physaddr_to_nid(addr);
+}
+
+static inline int mdb_add_ram(int nid, u64 start, u64 size, const char *name)
+{
+	return add_memory_driver_managed(nid, start, size, name,
+					 MHP_MERGE_RESOURCE);
+}
+
+static inline bool mdb_ram_online(u64 addr)
+{
+	return pfn_to_online_page(PHYS_PFN(addr));
+}
+#else
+#define MDB_CAN_RELEASE		0
+
+static inline u64 mdb_memory_block_size(void)
+{
+	return PAGE_SIZE;
+}
+
+static inline int mdb_phys_to_nid(u64 addr)
+{
+	return 0;
+}
+
+static inline int mdb_add_ram(int nid, u64 start, u64 size, const char *name)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline bool mdb_ram_online(u64 addr)
+{
+	return false;
+}
+#endif
+
+#endif /* __KERNEL__ */
 
 #endif /* MEMDISKBLK_COMPAT_H */

@@ -8,7 +8,8 @@
  * gone but the image is still there. This driver finds every image from
  * MEMDISK's own tables, checks it against the firmware memory map, maps it
  * once and serves it as /dev/memdiskN through blk-mq, copying directly
- * between the mapping and the request's pages.
+ * between the mapping and the request's pages. Once nobody needs a disk
+ * any more, "release" hands its memory to the page allocator for good.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -18,7 +19,9 @@
 #include <linux/io.h>
 #include <linux/ioport.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 
 #include "memdiskblk.h"
 #include "compat.h"
@@ -31,23 +34,47 @@
 #include "memdiskblk_scan.c"
 
 #define MDB_MINORS		16	/* the disk and 15 partitions */
-#define MDB_QUEUE_DEPTH		64
+/*
+ * The tag set's memory (a queue's requests, tags and context) grows with
+ * queues x depth, so both are bounded: beyond MDB_MAX_HW_QUEUES CPUs share
+ * queues. A request holds its tag only while queue_rq copies, so a small
+ * depth per queue suffices.
+ */
+#define MDB_MAX_HW_QUEUES	4
+#define MDB_QUEUE_DEPTH		32
 #define MDB_MAX_HW_SECTORS	2048	/* 1 MiB requests */
+#define MDB_MAX_ZERO_SECTORS	2048	/* 1 MiB of memset per request too */
 #define MDB_MAX_SEGMENTS	256
-#define MDB_MAX_RANGES		128	/* firmware memory map entries */
 #define MDB_PIECES		3	/* head, 2 MiB-aligned middle, tail */
 
 static bool autodetect = true;
 module_param(autodetect, bool, 0444);
 MODULE_PARM_DESC(autodetect, "Find MEMDISK images in low memory (default: 1)");
 
+/*
+ * A physical address range: a hardware parameter, so that the kernel
+ * refuses it under lockdown (kernel/params.c) and the module is not
+ * loaded; autodetected images need no parameter and stay available.
+ */
 static char *image;
-module_param(image, charp, 0444);
+module_param_hw(image, charp, iomem, 0444);
 MODULE_PARM_DESC(image, "Serve a firmware-reserved range as a disk: ADDR,SIZE[,ro]");
 
 static bool readonly;
 module_param(readonly, bool, 0444);
 MODULE_PARM_DESC(readonly, "Make every device read-only (default: 0)");
+
+/*
+ * For the project's initramfs scripts, not the driver: with
+ * memdiskblk.release=auto on the kernel command line they release every
+ * image nobody uses any more at the end of the initramfs (live-boot's
+ * toram copied the medium and unmounted it by then). A parameter, so that
+ * modprobe takes it from the command line like the others instead of
+ * warning about an unknown one, and the scripts read it in sysfs.
+ */
+static char *release_policy = "never";
+module_param_named(release, release_policy, charp, 0444);
+MODULE_PARM_DESC(release, "auto: the initramfs releases images nobody uses any more at its end; never (default)");
 
 /*
  * One mapping of part of the image. The image is mapped in up to three
@@ -71,28 +98,44 @@ struct mdb_dev {
 	struct resource *res;	/* our claim in /proc/iomem */
 	struct mdb_piece piece[MDB_PIECES];	/* the whole image, in order */
 	struct gendisk *disk;
+	bool releasing;		/* set under the disk's open_mutex */
+	struct work_struct remove_work;	/* the released disk's removal */
 };
 
 static int mdb_major;
 static struct blk_mq_tag_set mdb_tag_set;
+/*
+ * mdb_lock orders a release against module unload and other releases:
+ * it guards mdb_devices and mdb_exiting, and a release holds it until its
+ * disk's removal is queued on mdb_wq, which unload then drains.
+ */
+static DEFINE_MUTEX(mdb_lock);
 static LIST_HEAD(mdb_devices);
+static bool mdb_exiting;
+static struct workqueue_struct *mdb_wq;
 
 /* ---- I/O ---------------------------------------------------------------- */
+
+/* Where byte @pos of the image is mapped, and how many follow it there. */
+static void *mdb_addr(const struct mdb_dev *dev, u64 pos, u64 *avail)
+{
+	const struct mdb_piece *pc = dev->piece;
+
+	while (pos >= pc->start + pc->len)
+		pc++;
+	*avail = pc->start + pc->len - pos;
+	return pc->virt + (pos - pc->start);
+}
 
 /* Copy between buf and the image at pos; the caller checked the range. */
 static void mdb_copy(struct mdb_dev *dev, u64 pos, void *buf, u32 len,
 		     bool write)
 {
-	const struct mdb_piece *pc = dev->piece;
-
 	while (len) {
-		void *img;
-		u32 n;
+		u64 avail;
+		void *img = mdb_addr(dev, pos, &avail);
+		u32 n = min_t(u64, len, avail);
 
-		while (pos >= pc->start + pc->len)
-			pc++;
-		n = min_t(u64, len, pc->start + pc->len - pos);
-		img = pc->virt + (pos - pc->start);
 		if (write)
 			memcpy(img, buf, n);
 		else
@@ -103,37 +146,59 @@ static void mdb_copy(struct mdb_dev *dev, u64 pos, void *buf, u32 len,
 	}
 }
 
+/* Zero the image from pos on; the caller checked the range. */
+static void mdb_zero(struct mdb_dev *dev, u64 pos, u32 len)
+{
+	while (len) {
+		u64 avail;
+		void *img = mdb_addr(dev, pos, &avail);
+		u32 n = min_t(u64, len, avail);
+
+		memset(img, 0, n);
+		pos += n;
+		len -= n;
+	}
+}
+
 static blk_status_t mdb_do_request(struct mdb_dev *dev, struct request *rq)
 {
 	u64 pos = (u64)blk_rq_pos(rq) << SECTOR_SHIFT;
+	u32 len = blk_rq_bytes(rq);
 	struct req_iterator iter;
 	struct bio_vec bv;
-	bool write;
 
 	switch (req_op(rq)) {
-	case REQ_OP_READ:
-		write = false;
-		break;
-	case REQ_OP_WRITE:
-		if (dev->readonly)
-			return BLK_STS_IOERR;
-		write = true;
-		break;
 	case REQ_OP_FLUSH:
 		return BLK_STS_OK;	/* no volatile cache in front of RAM */
+	case REQ_OP_READ:
+	case REQ_OP_WRITE:
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		break;
 	default:
 		return BLK_STS_NOTSUPP;
 	}
-
+	/* The block layer's read-only flag can be cleared by root; ours not. */
+	if (dev->readonly && op_is_write(req_op(rq)))
+		return BLK_STS_IOERR;
 	/* The block layer checks this too; the mapping must never be overrun. */
-	if (pos > dev->img.size || blk_rq_bytes(rq) > dev->img.size - pos) {
+	if (pos > dev->img.size || len > dev->img.size - pos) {
 		pr_warn_ratelimited("%s: request at byte %llu of %u bytes is past the end\n",
-				    dev->name, pos, blk_rq_bytes(rq));
+				    dev->name, pos, len);
 		return BLK_STS_IOERR;
 	}
 
+	/*
+	 * Discard zeroes its range as write-zeroes does: RAM has nothing to
+	 * give back, and zeroes are what a discarded page of brd reads back.
+	 */
+	if (req_op(rq) == REQ_OP_DISCARD || req_op(rq) == REQ_OP_WRITE_ZEROES) {
+		mdb_zero(dev, pos, len);
+		return BLK_STS_OK;
+	}
 	rq_for_each_segment(bv, rq, iter) {
 		void *p = mdb_kmap_bvec(&bv);
+		bool write = req_op(rq) == REQ_OP_WRITE;
 
 		mdb_copy(dev, pos, p, bv.bv_len, write);
 		if (!write)
@@ -159,8 +224,20 @@ static const struct blk_mq_ops mdb_mq_ops = {
 	.queue_rq = mdb_queue_rq,
 };
 
+/*
+ * Called with the disk's open_mutex held, as mdb_release() checks and
+ * sets releasing: a disk is either open or on its way out, never both.
+ */
+static int mdb_open(struct gendisk *disk)
+{
+	struct mdb_dev *dev = disk->private_data;
+
+	return dev->releasing ? -ENXIO : 0;
+}
+
 static const struct block_device_operations mdb_fops = {
 	.owner = THIS_MODULE,
+	.open = mdb_fops_open,
 };
 
 /* ---- sysfs: /sys/block/memdiskN/memdisk/ --------------------------------- */
@@ -254,6 +331,25 @@ static ssize_t found_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(found);
 
+static int mdb_release(struct mdb_dev *dev);
+
+/* echo 1 > release: see mdb_release(). */
+static ssize_t release_store(struct device *dev, struct device_attribute *attr,
+			     const char *buf, size_t count)
+{
+	bool yes;
+	int err;
+
+	err = kstrtobool(buf, &yes);
+	if (err)
+		return err;
+	if (!yes)
+		return -EINVAL;
+	err = mdb_release(to_mdb(dev));
+	return err ? err : count;
+}
+static DEVICE_ATTR_WO(release);
+
 static struct attribute *mdb_attrs[] = {
 	&dev_attr_addr.attr,
 	&dev_attr_size.attr,
@@ -264,6 +360,7 @@ static struct attribute *mdb_attrs[] = {
 	&dev_attr_readonly.attr,
 	&dev_attr_mbft.attr,
 	&dev_attr_found.attr,
+	&dev_attr_release.attr,
 	NULL,
 };
 
@@ -279,9 +376,17 @@ static const struct attribute_group *mdb_attr_groups[] = {
 
 /* ---- finding images ------------------------------------------------------ */
 
+/*
+ * The firmware memory map below 4 GiB, as the kernel registered it in
+ * iomem_resource: System RAM (the kernel's) and E820 "reserved" ranges,
+ * where MEMDISK puts both its resident code and the image. Every check of
+ * a table or an image against the memory map (memdiskblk_scan.c) reads
+ * only what mdb_read_memmap() copies here.
+ */
 struct mdb_map_builder {
 	struct mdb_range *ranges;
-	unsigned int count;
+	unsigned int count;	/* ranges seen, even past max */
+	unsigned int max;	/* room in ranges */
 	enum mdb_mem_type type;
 };
 
@@ -289,41 +394,53 @@ static int mdb_add_range(struct resource *res, void *arg)
 {
 	struct mdb_map_builder *b = arg;
 
-	if (b->count == MDB_MAX_RANGES)
-		return -E2BIG;
-	b->ranges[b->count++] = (struct mdb_range){
-		.start = res->start,
-		.end = (u64)res->end + 1,
-		.type = b->type,
-	};
+	if (b->count < b->max)
+		b->ranges[b->count] = (struct mdb_range){
+			.start = res->start,
+			.end = (u64)res->end + 1,
+			.type = b->type,
+		};
+	b->count++;
 	return 0;
 }
 
-/*
- * The firmware memory map below 4 GiB as the kernel registered it in
- * iomem_resource: System RAM (the kernel's) and E820 "reserved" ranges,
- * where MEMDISK puts both its resident code and the image.
- */
-static int mdb_read_memmap(struct mdb_range *ranges, struct mdb_memmap *map)
+static void mdb_walk_memmap(struct mdb_map_builder *b)
 {
-	struct mdb_map_builder b = { .ranges = ranges, .type = MDB_MEM_RAM };
-	int err;
+	b->count = 0;
+	b->type = MDB_MEM_RAM;
+	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_SYSTEM_RAM,
+			    0, MDB_4G - 1, b, mdb_add_range);
+	b->type = MDB_MEM_RESERVED;
+	walk_iomem_res_desc(IORES_DESC_RESERVED, IORESOURCE_MEM,
+			    0, MDB_4G - 1, b, mdb_add_range);
+}
 
-	err = walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_SYSTEM_RAM,
-				  0, MDB_4G - 1, &b, mdb_add_range);
-	if (err != -E2BIG) {
-		b.type = MDB_MEM_RESERVED;
-		err = walk_iomem_res_desc(IORES_DESC_RESERVED, IORESOURCE_MEM,
-					  0, MDB_4G - 1, &b, mdb_add_range);
+/*
+ * Copy the map into an array of the size the kernel reports: count, then
+ * copy. If the resource tree grew in between (memory hotplug), the copy
+ * saw more than there was room for: count and copy again.
+ */
+static int mdb_read_memmap(struct mdb_memmap *map)
+{
+	struct mdb_map_builder b = { };
+	int tries;
+
+	mdb_walk_memmap(&b);
+	for (tries = 0; tries < 3; tries++) {
+		b.max = b.count;
+		b.ranges = kvcalloc(b.max, sizeof(*b.ranges), GFP_KERNEL);
+		if (!b.ranges)
+			return -ENOMEM;
+		mdb_walk_memmap(&b);
+		if (b.count <= b.max) {
+			map->ranges = b.ranges;
+			map->count = b.count;
+			return 0;
+		}
+		kvfree(b.ranges);
 	}
-	if (err == -E2BIG) {
-		pr_warn("firmware memory map has over %u entries, not used\n",
-			MDB_MAX_RANGES);
-		return -E2BIG;
-	}
-	map->ranges = ranges;
-	map->count = b.count;
-	return 0;
+	pr_warn("the firmware memory map kept changing while it was read\n");
+	return -EAGAIN;
 }
 
 /*
@@ -337,10 +454,10 @@ static void mdb_read_window(struct mdb_window *w)
 {
 	const u8 *low = phys_to_virt(0);
 
-	w->base = mdb_scan_start(rd16(low + MDB_BDA_BASEMEM));
+	w->base = mdb_scan_start(get_unaligned_le16(low + MDB_BDA_BASEMEM));
 	w->len = MDB_LOWMEM_END - w->base;
 	w->buf = low + w->base;
-	w->int13_vector = rd32(low + MDB_IVT_INT13);
+	w->int13_vector = get_unaligned_le32(low + MDB_IVT_INT13);
 }
 
 static void mdb_refuse(void *ctx, const char *msg)
@@ -377,25 +494,25 @@ static unsigned int mdb_param_image(const struct mdb_memmap *map,
 	return 1;
 }
 
-static unsigned int mdb_find_images(struct mdb_image *imgs)
+/* Fill @imgs; returns how many images there are, or a negative errno. */
+static int mdb_find_images(struct mdb_image *imgs)
 {
 	static const struct mdb_report report = { .refuse = mdb_refuse };
-	struct mdb_range *ranges;
 	struct mdb_memmap map;
 	struct mdb_window w;
 	unsigned int n = 0;
+	int err;
 
-	ranges = kcalloc(MDB_MAX_RANGES, sizeof(*ranges), GFP_KERNEL);
-	if (!ranges || mdb_read_memmap(ranges, &map))
-		goto out;
+	err = mdb_read_memmap(&map);
+	if (err)
+		return err;
 	if (autodetect) {
 		mdb_read_window(&w);
 		n = mdb_find(&w, &map, imgs, MDB_MAX_IMAGES, &report);
 	}
 	if (image && n < MDB_MAX_IMAGES)
 		n += mdb_param_image(&map, imgs, n);
-out:
-	kfree(ranges);
+	kvfree(map.ranges);
 	return n;
 }
 
@@ -428,20 +545,34 @@ static int mdb_map(struct mdb_dev *dev)
 	return 0;
 }
 
-static void mdb_free_dev(struct mdb_dev *dev)
+/* Drop the mapping and the claim; a released image's are dropped early. */
+static void mdb_unmap(struct mdb_dev *dev)
 {
 	int i;
 
+	for (i = 0; i < MDB_PIECES; i++) {
+		if (dev->piece[i].virt)
+			memunmap(dev->piece[i].virt);
+		dev->piece[i].virt = NULL;
+	}
+	if (dev->res)
+		release_mem_region(dev->img.addr, dev->img.size);
+	dev->res = NULL;
+}
+
+static void mdb_free_dev(struct mdb_dev *dev)
+{
 	if (dev->disk) {
 		del_gendisk(dev->disk);
 		mdb_put_disk(dev->disk);
 	}
-	for (i = 0; i < MDB_PIECES; i++)
-		if (dev->piece[i].virt)
-			memunmap(dev->piece[i].virt);
-	if (dev->res)
-		release_mem_region(dev->img.addr, dev->img.size);
+	mdb_unmap(dev);
 	kfree(dev);
+}
+
+static void mdb_remove_work(struct work_struct *work)
+{
+	mdb_free_dev(container_of(work, struct mdb_dev, remove_work));
 }
 
 static int mdb_add_dev(const struct mdb_image *img, int index)
@@ -467,7 +598,11 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 		return -ENOMEM;
 	dev->img = *img;
 	dev->readonly = img->readonly || readonly;
+	INIT_WORK(&dev->remove_work, mdb_remove_work);
 	snprintf(dev->name, sizeof(dev->name), "memdisk%d", index);
+	/* Discard and write-zeroes only where writes are allowed. */
+	if (!dev->readonly)
+		params.max_zero_sectors = MDB_MAX_ZERO_SECTORS;
 
 	/* Claim the range: /proc/iomem names us, nobody else maps it. */
 	dev->res = request_mem_region(img->addr, img->size, dev->name);
@@ -487,6 +622,8 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 	disk = mdb_alloc_disk(&mdb_tag_set, &params, dev);
 	if (IS_ERR(disk)) {
 		err = PTR_ERR(disk);
+		pr_warn("%s: cannot allocate the disk (%pe), refused\n",
+			dev->name, disk);
 		goto fail;
 	}
 	dev->disk = disk;
@@ -501,6 +638,8 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 
 	err = mdb_add_disk(disk, mdb_attr_groups);
 	if (err) {
+		pr_warn("%s: cannot add the disk (%pe), refused\n",
+			dev->name, ERR_PTR(err));
 		mdb_put_disk(disk);
 		dev->disk = NULL;
 		goto fail;
@@ -516,14 +655,133 @@ fail:
 	return err;
 }
 
+/*
+ * Unload: a release that comes after this finds mdb_exiting and does
+ * nothing; one under way has finished (it holds mdb_lock) and queued its
+ * disk's removal, which destroying mdb_wq then waits for. Deleting the
+ * other disks waits for their sysfs methods, so none runs on after.
+ */
 static void mdb_remove_all(void)
 {
 	struct mdb_dev *dev, *next;
+	LIST_HEAD(devices);
 
-	list_for_each_entry_safe(dev, next, &mdb_devices, list) {
+	mutex_lock(&mdb_lock);
+	mdb_exiting = true;
+	list_splice_init(&mdb_devices, &devices);
+	mutex_unlock(&mdb_lock);
+	list_for_each_entry_safe(dev, next, &devices, list) {
 		list_del(&dev->list);
 		mdb_free_dev(dev);
 	}
+	destroy_workqueue(mdb_wq);
+}
+
+/* ---- release: the image's memory to the page allocator ------------------- */
+
+/*
+ * The name of the returned memory's resource, as add_memory_driver_managed()
+ * wants it. The resource keeps this pointer for as long as the machine
+ * runs, past the module's unload: allocated once, never freed (dax/kmem
+ * keeps its name the same way).
+ */
+static const char *mdb_ram_name;
+
+/*
+ * Hand every whole memory block inside the image to the kernel as
+ * driver-managed System RAM: add_memory_driver_managed() requests it
+ * inside the firmware's Reserved range (not busy, so the request nests
+ * there, once our own claim is gone), flags it so that kexec neither
+ * treats it as RAM nor places images in it, and leaves
+ * /sys/firmware/memmap as the firmware made it. One block at a time,
+ * merged into one resource: a failure half way (no RAM left for the
+ * memmap, a range the kernel refuses) keeps what was added and leaves the
+ * rest reserved. The memmap (64 bytes a 4 KiB page: 2 MiB a 128 MiB block)
+ * comes from the RAM the kernel already has. Whether the blocks go online
+ * is the kernel's policy (memhp_default_state, auto_online_blocks) or the
+ * udev rule's: a module cannot online memory itself.
+ */
+static void mdb_give_ram(struct mdb_dev *dev)
+{
+	u64 block = mdb_memory_block_size();
+	u64 start = ALIGN(dev->img.addr, block);
+	u64 end = ALIGN_DOWN(dev->img.addr + dev->img.size, block);
+	u64 pos = start;
+	u64 kept;
+	int err = 0;
+	int nid;
+
+	if (!mdb_ram_name)
+		mdb_ram_name = kstrdup("System RAM (memdiskblk)", GFP_KERNEL);
+	if (!mdb_ram_name)
+		err = -ENOMEM;
+	nid = mdb_phys_to_nid(start);
+	while (!err && pos < end) {
+		err = mdb_add_ram(nid, pos, block, mdb_ram_name);
+		if (!err)
+			pos += block;
+	}
+
+	kept = dev->img.size - (pos - start);
+	if (err)
+		pr_warn("%s: released: %llu KiB of RAM returned at 0x%llx, %llu KiB stay reserved (adding 0x%llx failed: %pe)\n",
+			dev->name, (pos - start) >> 10, start, kept >> 10, pos,
+			ERR_PTR(err));
+	else if (pos > start)
+		pr_info("%s: released: %llu KiB of RAM returned at 0x%llx (%s), %llu KiB stay reserved (the unaligned head and tail)\n",
+			dev->name, (pos - start) >> 10, start,
+			mdb_ram_online(start) ? "online" : "offline until onlined",
+			kept >> 10);
+	else
+		pr_info("%s: released: no RAM returned, all %llu KiB stay reserved (the image holds no whole %llu KiB memory block)\n",
+			dev->name, kept >> 10, block >> 10);
+}
+
+/*
+ * Give the image's memory to the page allocator, for good: refused while
+ * the disk or a partition is open (a mount holds it open). Otherwise the
+ * disk is marked dead (no new I/O gets in), in-flight I/O drains, the
+ * mapping and the claim go, and the memory is added. Deleting the disk
+ * would remove this attribute, whose store method is still running, and
+ * wait for that method to return: a deadlock. The kernel's helpers for a
+ * method removing itself (device_remove_file_self(),
+ * sysfs_break_active_protection()) find attributes only directly in the
+ * device's directory, not in a group's like memdisk/; so the disk is
+ * deleted by a work item, after the method returned, as the memory no
+ * longer depends on it.
+ */
+static int mdb_release(struct mdb_dev *dev)
+{
+	struct gendisk *disk = dev->disk;
+	int err = 0;
+
+	if (!MDB_CAN_RELEASE) {
+		pr_warn("%s: not released: needs memory hotplug (CONFIG_MEMORY_HOTPLUG) and Linux 5.19 or later\n",
+			dev->name);
+		return -EOPNOTSUPP;
+	}
+	mutex_lock(&mdb_lock);
+	if (mdb_exiting) {
+		err = -ENODEV;
+		goto out;
+	}
+	if (dev->releasing)	/* released already; its disk is going */
+		goto out;
+	if (!mdb_claim_unopened(disk, &dev->releasing)) {
+		pr_info("%s: not released: in use (open or mounted)\n",
+			dev->name);
+		err = -EBUSY;
+		goto out;
+	}
+	list_del(&dev->list);
+
+	mdb_kill_disk(disk);
+	mdb_unmap(dev);
+	mdb_give_ram(dev);
+	queue_work(mdb_wq, &dev->remove_work);
+out:
+	mutex_unlock(&mdb_lock);
+	return err;
 }
 
 static int mdb_init_tag_set(void)
@@ -531,7 +789,8 @@ static int mdb_init_tag_set(void)
 	struct blk_mq_tag_set *set = &mdb_tag_set;
 
 	set->ops = &mdb_mq_ops;
-	set->nr_hw_queues = num_online_cpus();
+	set->nr_hw_queues = min_t(unsigned int, num_online_cpus(),
+				  MDB_MAX_HW_QUEUES);
 	set->queue_depth = MDB_QUEUE_DEPTH;
 	set->numa_node = NUMA_NO_NODE;
 	/* An I/O scheduler would only add a lock in front of a memcpy. */
@@ -542,37 +801,61 @@ static int mdb_init_tag_set(void)
 static int __init mdb_init(void)
 {
 	struct mdb_image *imgs;
-	unsigned int n, i;
-	int err;
+	int n, i, err;
 
 	imgs = kcalloc(MDB_MAX_IMAGES, sizeof(*imgs), GFP_KERNEL);
 	if (!imgs)
 		return -ENOMEM;
 	n = mdb_find_images(imgs);
-	if (!n) {
-		pr_info("no MEMDISK image found%s\n",
-			autodetect ? "" : " (autodetect=0)");
-		err = -ENODEV;
+	if (n <= 0) {
+		if (!n)
+			pr_info("no MEMDISK image found%s\n",
+				autodetect ? "" : " (autodetect=0)");
+		err = n ? n : -ENODEV;
 		goto out;
 	}
 
 	err = register_blkdev(0, "memdisk");
-	if (err < 0)
+	if (err < 0) {
+		pr_err("cannot register a block major number (%pe)\n",
+		       ERR_PTR(err));
 		goto out;
+	}
 	mdb_major = err;
 	err = mdb_init_tag_set();
-	if (err)
+	if (err) {
+		pr_err("cannot allocate the tag set (%pe)\n", ERR_PTR(err));
 		goto out_unregister;
-
-	for (i = 0; i < n; i++)
-		mdb_add_dev(&imgs[i], i);
-	if (list_empty(&mdb_devices)) {
-		err = -ENODEV;
+	}
+	mdb_wq = alloc_workqueue("memdiskblk", WQ_UNBOUND, 0);
+	if (!mdb_wq) {
+		err = -ENOMEM;
 		goto out_free_tags;
 	}
+
+	/*
+	 * Serve what can be served; fail with the cause if nothing can. A
+	 * release of a disk just added waits for mdb_lock, until its device
+	 * is on the list.
+	 */
+	mutex_lock(&mdb_lock);
+	for (i = 0; i < n; i++) {
+		int ret = mdb_add_dev(&imgs[i], i);
+
+		if (ret)
+			err = ret;
+	}
+	mutex_unlock(&mdb_lock);
+	if (list_empty(&mdb_devices))
+		goto out_destroy_wq;
 	err = 0;
+	if (strcmp(release_policy, "auto") && strcmp(release_policy, "never"))
+		pr_warn("release=%s: neither auto nor never, taken as never\n",
+			release_policy);
 	goto out;
 
+out_destroy_wq:
+	destroy_workqueue(mdb_wq);
 out_free_tags:
 	blk_mq_free_tag_set(&mdb_tag_set);
 out_unregister:

@@ -18,6 +18,7 @@ flex bison bc libelf-dev libssl-dev
 dkms dh-dkms debhelper lintian udev
 rpm makepkg pacman-package-manager libarchive-tools
 initramfs-tools live-boot dracut-core dracut-live squashfs-tools
+ovmf grub-efi-amd64-bin grub-common
 gnuplot-nox
 "
 

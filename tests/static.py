@@ -19,7 +19,8 @@ import suite  # noqa: E402
 ROOT = harness.ROOT
 KERNEL_C = ["memdiskblk.c", "memdiskblk.h", "memdiskblk_scan.c"]
 USER_C = ["tests/unit/test_scan.c", "tests/fuzz/fuzz_scan.c",
-          "tests/e2e/guest/mdbio.c", "tests/bench/mdbbench.c"]
+          "tests/lib/layout.c", "tests/e2e/guest/mdbio.c",
+          "tests/bench/mdbbench.c"]
 
 
 def checkpatch():
@@ -47,6 +48,10 @@ def shell_scripts():
         if ".cache" in p.parts or ".git" in p.parts or not p.is_file():
             continue
         if p.suffix == ".sh" or p.name == "run" and p.parent.name == ".ci":
+            found.append(p)
+        # initramfs-tools' scripts and udev's helpers have no suffix.
+        elif (p.relative_to(ROOT).parts[0] in ("initramfs-tools", "udev")
+              and p.read_bytes().startswith(b"#!/bin/sh")):
             found.append(p)
     return sorted(set(found))
 

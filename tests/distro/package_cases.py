@@ -97,6 +97,9 @@ def case_build(c, host):
         "initramfs-tools/hooks/memdiskblk": "/usr/share/initramfs-tools/hooks/memdiskblk",
         "initramfs-tools/scripts/init-top/memdiskblk":
             "/usr/share/initramfs-tools/scripts/init-top/memdiskblk",
+        "initramfs-tools/scripts/init-bottom/memdiskblk":
+            "/usr/share/initramfs-tools/scripts/init-bottom/memdiskblk",
+        "udev/memdiskblk-released": "/lib/udev/memdiskblk-released",
     }
     for piece, path in wanted.items():
         if piece in missing:

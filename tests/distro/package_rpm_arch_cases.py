@@ -21,7 +21,9 @@ from common import (CACHE, NAME, PACKAGE, ROOT, SOURCES, changelog_version,
 
 WORK = CACHE / "rpm-arch"
 RULE = "60-persistent-memdiskblk.rules"
-DRACUT = ["memdiskblk-load.sh", "module-setup.sh"]
+ONLINE = "61-memdiskblk-online.rules"
+HELPER = "memdiskblk-released"
+DRACUT = ["memdiskblk-load.sh", "memdiskblk-release.sh", "module-setup.sh"]
 DIR, FILE, EXE = "drwxr-xr-x", "-rw-r--r--", "-rwxr-xr-x"
 # Host files a build must not change (no account is made for makepkg).
 HOST_FILES = [Path(p) for p in ("/etc/passwd", "/etc/group", "/etc/shadow",
@@ -141,6 +143,8 @@ def case_rpm(c, host):
     usrsrc = f"/usr/src/{NAME}-{up}"
     want = {usrsrc: DIR, **{f"{usrsrc}/{n}": FILE for n in SOURCES + ["dkms.conf"]},
             f"/usr/lib/udev/rules.d/{RULE}": FILE,
+            f"/usr/lib/udev/rules.d/{ONLINE}": FILE,
+            f"/usr/lib/udev/{HELPER}": EXE,
             "/usr/lib/dracut": DIR, "/usr/lib/dracut/modules.d": DIR,
             "/usr/lib/dracut/modules.d/90memdiskblk": DIR,
             **{f"/usr/lib/dracut/modules.d/90memdiskblk/{n}": EXE for n in DRACUT},
@@ -164,6 +168,8 @@ def case_rpm(c, host):
     run(["sh", "-c", f"rpm2cpio '{pkg}' | cpio -idm --quiet"], cwd=unpacked)
     payload_matches(c, unpacked, up, {
         f"/usr/lib/udev/rules.d/{RULE}": f"udev/{RULE}",
+        f"/usr/lib/udev/rules.d/{ONLINE}": f"udev/{ONLINE}",
+        f"/usr/lib/udev/{HELPER}": f"udev/{HELPER}",
         **{f"/usr/lib/dracut/modules.d/90memdiskblk/{n}": f"dracut/90memdiskblk/{n}"
            for n in DRACUT},
         f"/usr/share/licenses/{PACKAGE}/LICENSE": "LICENSE"})
@@ -238,6 +244,8 @@ def case_arch(c, host):
             "usr/lib/initcpio/install/memdiskblk": FILE,
             "usr/lib/initcpio/hooks/memdiskblk": FILE,
             f"usr/lib/udev/rules.d/{RULE}": FILE,
+            f"usr/lib/udev/rules.d/{ONLINE}": FILE,
+            f"usr/lib/udev/{HELPER}": EXE,
             f"usr/share/doc/{PACKAGE}/README.md": FILE,
             f"usr/share/doc/{PACKAGE}/SECURITY.md": FILE}
     listed = {}
@@ -256,7 +264,9 @@ def case_arch(c, host):
     payload_matches(c, unpacked, up, {
         "/usr/lib/initcpio/install/memdiskblk": "mkinitcpio/install/memdiskblk",
         "/usr/lib/initcpio/hooks/memdiskblk": "mkinitcpio/hooks/memdiskblk",
-        f"/usr/lib/udev/rules.d/{RULE}": f"udev/{RULE}"})
+        f"/usr/lib/udev/rules.d/{RULE}": f"udev/{RULE}",
+        f"/usr/lib/udev/rules.d/{ONLINE}": f"udev/{ONLINE}",
+        f"/usr/lib/udev/{HELPER}": f"udev/{HELPER}"})
 
     info = pkginfo((unpacked / ".PKGINFO").read_text())
     for key, value in [("pkgname", [PACKAGE]), ("pkgver", [f"{up}-1"]),

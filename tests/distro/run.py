@@ -13,7 +13,10 @@
 - live systems booted through MEMDISK: live-boot in a mkinitramfs image
   and dracut's dmsquash-live, with and without the project's integration
   (live_cases.py; the generators run in a private mount namespace, so
-  these do not touch the host).
+  these do not touch the host);
+- the same live systems HTTP-booted by UEFI firmware (OVMF) into its RAM
+  disk, served by nfit + nd_pmem, with and without the project's
+  integration (uefi_cases.py).
 
 The DKMS and package cases install files under /lib/modules, /usr/src and
 /var/lib/dkms and put everything back after each case; they run one after
@@ -38,12 +41,14 @@ import package_cases
 import package_rpm_arch_cases
 import shell_cases
 import udev_cases
+import uefi_cases
 
 # (name, function, touches the host's module tree, cost in seconds)
 CASES = ([(n, f, False, 5) for n, f in shell_cases.CASES + mkinitcpio_cases.CASES] +
          [(n, f, True, 60) for n, f in dkms_cases.CASES + package_cases.CASES] +
          [(n, f, False, 20) for n, f in package_rpm_arch_cases.CASES] +
-         [(n, f, False, 60) for n, f in udev_cases.CASES + live_cases.CASES])
+         [(n, f, False, 60) for n, f in udev_cases.CASES + live_cases.CASES] +
+         [(n, f, False, 150) for n, f in uefi_cases.CASES])
 
 
 class State:

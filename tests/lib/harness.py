@@ -65,7 +65,8 @@ def result_line(label, c):
     if c.failures:
         return f"FAIL {label}: " + "; ".join(c.failures)
     notes = "".join(f", {n}" for n in c.notes)
-    return f"PASS {label} ({c.checks} checks, {c.seconds:.0f} s{notes})"
+    checks = f"{c.checks} check{'' if c.checks == 1 else 's'}"
+    return f"PASS {label} ({checks}, {c.seconds:.0f} s{notes})"
 
 
 def summary_line(passed, failed):

@@ -25,6 +25,11 @@ MEMDISK = Path("/usr/lib/syslinux/memdisk")
 SYSLINUX_BIOS = Path("/usr/lib/syslinux/modules/bios")
 ISOLINUX_BIN = Path("/usr/lib/ISOLINUX/isolinux.bin")
 MBR_BIN = Path("/usr/lib/syslinux/mbr/mbr.bin")
+ISOHYBRID_MBR = ISOLINUX_BIN.parent / "isohdpfx.bin"
+# GRUB for UEFI in hybrid ISOs: what it needs built in to find the ISO by
+# its label and boot Linux from it.
+GRUB_EFI_MODULES = ["normal", "search", "search_label", "iso9660", "linux",
+                    "part_gpt", "part_msdos"]
 IPXE_ROM = Path("/usr/lib/ipxe/qemu/pxe-e1000.rom")
 # The module's sources (VERSION gives MODULE_VERSION; Kbuild reads it).
 SOURCES = ["Kbuild", "Makefile", "VERSION", "memdiskblk.c", "memdiskblk.h",
@@ -306,17 +311,19 @@ def _boot_tree(tree, kver, initrd, cmdline, files):
 
 
 def iso(path, kver, initrd, cmdline, files, big=0, extra=None, cfg=None,
-        label="MDBTEST", tail=2048):
+        label="MDBTEST", efi=False, tail=2048):
     """An El Torito ISO (isolinux) booting kver; its size is 2 KiB short of
     a 4 KiB multiple (the size the phram recipe refuses), or with tail=0 a
     4 KiB multiple (its size modulo 4 KiB is tail). files: {name: bytes}
     under /data; big adds a file of that many pseudo-random bytes
     to reach desktop-ISO sizes; extra: {path in the ISO: file here}; cfg
-    replaces the isolinux configuration. Written to path.tmp, then
-    renamed: a path that exists is complete."""
+    replaces the isolinux configuration. efi: a hybrid ISO for BIOS and
+    UEFI, as live-build makes them: also GRUB EFI (_grub_efi()) and an
+    isohybrid MBR and GPT (its size is then xorriso's, a MiB multiple).
+    Written to path.tmp, then renamed: a path that exists is complete."""
     tmp = Path(str(path) + ".tmp")
     tree = Path(str(path) + ".d")
-    for pad in range(0, 8):
+    for pad in range(1 if efi else 8):
         if tree.exists():
             shutil.rmtree(tree)
         (tree / "isolinux").mkdir(parents=True)
@@ -331,15 +338,48 @@ def iso(path, kver, initrd, cmdline, files, big=0, extra=None, cfg=None,
             (tree / "data/pad.bin").write_bytes(b"\0" * 2048 * pad)
         if big:
             _write_big(tree / "big.bin", big)
-        run(["xorriso", "-as", "mkisofs", "-quiet", "-o", str(tmp),
+        hybrid = ["-isohybrid-mbr", str(ISOHYBRID_MBR)] if efi else []
+        uefi = _grub_efi(tree, cmdline, label) if efi else []
+        run(["xorriso", "-as", "mkisofs", "-quiet", "-o", str(tmp), *hybrid,
              "-b", "isolinux/isolinux.bin", "-c", "isolinux/boot.cat",
              "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table",
-             "-J", "-R", "-V", label, str(tree)])
+             *uefi, "-J", "-R", "-V", label, str(tree)])
         shutil.rmtree(tree)
-        if tmp.stat().st_size % 4096 == tail:
+        if efi or tmp.stat().st_size % 4096 == tail:
             tmp.rename(path)
             return path
     raise RuntimeError(f"could not make an ISO of 4 KiB x N + {tail} bytes")
+
+
+def _grub_efi(tree, cmdline, label):
+    """GRUB for UEFI in tree: boot/grub/efi.img, a FAT image holding
+    EFI/BOOT/BOOTX64.EFI (the path UEFI firmware boots from a CD's El
+    Torito EFI entry), and boot/grub/grub.cfg booting the kernel and
+    initrd with the same command line as isolinux. The image's built-in
+    configuration finds the ISO by its label; its modules are built in,
+    so nothing else is read from the ESP. Returns xorriso's boot
+    arguments for the EFI entry."""
+    (tree / "boot/grub").mkdir(parents=True)
+    (tree / "boot/grub/grub.cfg").write_text(
+        "set timeout=0\nmenuentry live {\n"
+        f"  linux /vmlinuz {CONSOLE} {cmdline}\n"
+        "  initrd /initrd.gz\n}\n")
+    early = Path(str(tree) + ".early.cfg")
+    early.write_text(f"search --no-floppy --label {label} --set=root\n"
+                     "set prefix=($root)/boot/grub\n")
+    efi = Path(str(tree) + ".BOOTX64.EFI")
+    run(["grub-mkimage", "-O", "x86_64-efi", "-p", "/boot/grub",
+         "-c", str(early), "-o", str(efi), *GRUB_EFI_MODULES])
+    esp = tree / "boot/grub/efi.img"
+    kib = (efi.stat().st_size >> 10) + 512
+    run(["mkfs.fat", "-C", "-n", "MDBEFI", str(esp), str(kib)])
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    run(["mmd", "-i", str(esp), "::/EFI", "::/EFI/BOOT"], env=env)
+    run(["mcopy", "-i", str(esp), str(efi), "::/EFI/BOOT/BOOTX64.EFI"], env=env)
+    early.unlink()
+    efi.unlink()
+    return ["-eltorito-alt-boot", "-e", "boot/grub/efi.img", "-no-emul-boot",
+            "-isohybrid-gpt-basdat"]
 
 
 def chained_iso(path, kver, initrd, inner):

@@ -3,30 +3,39 @@ zero-length and unaligned O_DIRECT requests, flushes and O_EXCL twice
 give defined results, and the memory right after the image (firmware-
 reserved, read through /dev/mem) never changes.
 
-edges-ro: on a read-only ISO device every write, discard and
-write-zeroes is refused and the image does not change.
+edges-ro: on a read-only ISO device no discard or write-zeroes is
+advertised, and every write, discard, write-zeroes and blkdiscard is
+refused; neither the image nor the memory after it changes.
 edges-rw: on a writable hard-disk image writes at the last sector work,
-past the end fail with ENOSPC, discard is unsupported, write-zeroes
-zeroes exactly its range, BLKRRPART works."""
+past the end fail with ENOSPC; discard and write-zeroes are advertised
+(1 MiB a request, 512-byte granularity) and each zeroes exactly its
+512-byte-aligned range inside a 64 KiB pattern while the rest of the
+device stays as it was; BLKRRPART works; blkdiscard of the whole device
+leaves only zeroes; the memory after the image never changes."""
 
-# The image and the memory right after it are checksummed before and
-# after mdbio's edge cases.
+# The image and the memory right after it (firmware-reserved, readable
+# through /dev/mem) are checksummed before and after mdbio's edge cases;
+# last, blkdiscard of the whole device.
 GUEST = r"""
 modprobe memdiskblk
 d=/sys/block/memdisk0/memdisk
+q=/sys/block/memdisk0/queue
 next=$((($(cat $d/addr) + $(cat $d/size) + 4095) / 4096))
 after() { dd if=/dev/mem bs=4096 skip=$next count=4 2>/dev/null | sha256sum | cut -d' ' -f1; }
 tail4k() { dd if=/dev/memdisk0 bs=4096 skip=1 2>/dev/null | sha256sum | cut -d' ' -f1; }
 head4k() { dd if=/dev/memdisk0 bs=4096 count=1 2>/dev/null | sha256sum | cut -d' ' -f1; }
+say edges.limits "$(cat $q/discard_max_bytes $q/write_zeroes_max_bytes $q/discard_granularity | tr '\n' ' ')"
 say edges.after_before "$(after)"
 say edges.tail_before "$(tail4k)"
 say edges.head_before "$(head4k)"
 mdbio edges /dev/memdisk0
+blkdiscard /dev/memdisk0 2>/dev/null
+say edges.blkdiscard $?
 echo 3 > /proc/sys/vm/drop_caches
+say edges.nonzero_bytes "$(tr -d '\000' < /dev/memdisk0 | wc -c)"
 say edges.after_after "$(after)"
 say edges.tail_after "$(tail4k)"
 say edges.head_after "$(head4k)"
-say edges.zero_page "$(head -c 4096 /dev/zero | sha256sum | cut -d' ' -f1)"
 """
 
 
@@ -49,21 +58,33 @@ def check_edges(c, b, writable):
     c.eq(b.get("edges.after_before"), b.get("edges.after_after"),
          "the memory after the image is unchanged")
     c.expect(b.get("edges.after_before"), "memory after the image was read")
-    c.eq(b.get("edges.tail_before"), b.get("edges.tail_after"),
-         "the image after its first 4 KiB is unchanged")
     if writable:
+        c.eq(b.get("edges.limits"), "1048576 1048576 512 ",
+             "discard and write-zeroes advertised: 1 MiB, 512-byte granularity")
         c.eq(io.get("write_last"), "ok:512", "write of the last sector")
         c.eq(io.get("write_past"), "ENOSPC", "write past the end")
-        c.eq(io.get("discard"), "EOPNOTSUPP", "discard is not supported")
-        c.eq(io.get("zeroout"), "ok:0", "write-zeroes (written as zeroes)")
-        c.eq(b.get("edges.head_after"), b.get("edges.zero_page"),
-             "write-zeroes zeroed exactly the first 4 KiB")
+        c.eq(io.get("discard"), "ok:0", "discard")
+        c.eq(io.get("zeroout"), "ok:0", "write-zeroes")
+        c.eq(io.get("discard_range"), "exact",
+             "discard of 5 KiB at 8.5 KiB zeroes exactly its range")
+        c.eq(io.get("zeroout_range"), "exact",
+             "write-zeroes of 3 KiB at 33.5 KiB zeroes exactly its range")
+        c.eq(io.get("rest_unchanged"), "1",
+             "the device past the zeroed ranges' 64 KiB is unchanged")
         c.eq(io.get("rereadpt"), "ok:0", "BLKRRPART")
+        c.eq(b.get("edges.blkdiscard"), "0", "blkdiscard of the whole device")
+        c.eq(b.get("edges.nonzero_bytes"), "0",
+             "the whole device reads as zeroes after it")
     else:
+        c.expect((b.get("edges.limits") or "").startswith("0 0 "),
+                 f"no discard or write-zeroes advertised ({b.get('edges.limits')})")
         for op in ("write_last", "write_past", "discard", "zeroout"):
             c.expect(not io.get(op, "ok").startswith("ok"), f"{op} refused ({io.get(op)})")
+        c.expect(b.get("edges.blkdiscard") not in (None, "0"), "blkdiscard refused")
         c.eq(b.get("edges.head_before"), b.get("edges.head_after"),
              "read-only image unchanged")
+        c.eq(b.get("edges.tail_before"), b.get("edges.tail_after"),
+             "the image after its first 4 KiB is unchanged")
 
 
 def edges_ro(k, c):

@@ -9,6 +9,7 @@ image, a bad checksum, a table cut off by the end of low memory, a
 looping safe-hook chain, a hook pointing at garbage."""
 import images
 from harness import Case
+from layout import layout  # MEMDISK's tables, from memdiskblk.h
 
 # Low memory as it is now, then what the driver makes of it.
 GUEST = r"""
@@ -43,7 +44,7 @@ class Forger:
         area after its table (the slack after its command line): room for
         a forged copy that does not disturb the real MEMDISK, whose INT 13h
         code reads the real table's fields while syslinux boots Linux."""
-        start = (self.mbft + 70 + 15) & ~15
+        start = (self.mbft + layout().size("mbft") + 15) & ~15
         for addr in range(start, 0x9fc00 - 128, 16):
             if self.low and not any(self.read(addr - 16, 160)):
                 return addr
@@ -59,17 +60,21 @@ class Forger:
         return bytearray(self.low[addr - LOW:addr - LOW + n])
 
     def table(self, **fields):
-        """The real mBFT with MDI fields replaced, checksum fixed."""
-        t = self.read(self.mbft, 70)
-        offsets = {"diskbuf": 44, "disksize": 48}
+        """The real mBFT with MDI fields (diskbuf=, disksize=) replaced,
+        checksum fixed."""
+        L = layout()
+        t = self.read(self.mbft, L.size("mbft"))
         for name, value in fields.items():
-            t[offsets[name]:offsets[name] + 4] = value.to_bytes(4, "little")
-        t[9] = 0
-        t[9] = (-sum(t)) & 0xff
+            L.put(t, 0, f"mbft.mdi.{name}", value)
+        L.put(t, 0, "mbft.checksum", 0)
+        L.put(t, 0, "mbft.checksum", -sum(t) & 0xff)
         return bytes(t)
 
-    def hook(self):
-        return (self.vector >> 16) * 16 + (self.vector & 0xffff)
+    def hook(self, field=None):
+        """The address of the safe hook the INT 13h vector points at, or
+        of one of its fields."""
+        addr = (self.vector >> 16) * 16 + (self.vector & 0xffff)
+        return addr + (layout().off(f"hook.{field}") if field else 0)
 
 
 PREPARE = Forger
@@ -111,12 +116,13 @@ FORGERIES = [
      "is empty", True),
     ("duplicate", lambda f: [(f.spare, f.table())],
      "overlaps the image of mBFT", True),
-    ("checksum", lambda f: [(f.mbft + 12, b"X")], "bad checksum", False),
+    ("checksum", lambda f: [(f.mbft + layout().off("mbft.oem_id") + 2, b"X")],
+     "bad checksum", False),
     ("past-end", lambda f: [(0x9ffe0, f.read(f.mbft, 32))],
      "runs past the end of low memory", True),
-    ("hook-loop", lambda f: [(f.hook() + 19, f.vector.to_bytes(4, "little"))],
+    ("hook-loop", lambda f: [(f.hook("prev"), f.vector.to_bytes(4, "little"))],
      "chain loops", True),
-    ("hook-garbage", lambda f: [(f.hook() + 27, (0x12340).to_bytes(4, "little"))],
+    ("hook-garbage", lambda f: [(f.hook("mbft"), (0x12340).to_bytes(4, "little"))],
      "mBFT at 0x12340: table is not in low memory", True),
 ]
 CASES = {f"hostile-{name}": variant(forge, expect, device)
