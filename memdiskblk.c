@@ -19,6 +19,7 @@
 #include <linux/ioport.h>
 #include <linux/module.h>
 #include <linux/slab.h>
+#include <asm/e820/api.h>
 
 #include "memdiskblk.h"
 #include "compat.h"
@@ -279,6 +280,7 @@ static const struct attribute_group *mdb_attr_groups[] = {
 
 /* ---- finding images ------------------------------------------------------ */
 
+#ifdef MODULE
 struct mdb_map_builder {
 	struct mdb_range *ranges;
 	unsigned int count;
@@ -325,6 +327,46 @@ static int mdb_read_memmap(struct mdb_range *ranges, struct mdb_memmap *map)
 	map->count = b.count;
 	return 0;
 }
+#else
+/*
+ * Built in, the driver reads the E820 table itself. x86 puts E820
+ * "reserved" ranges above 1 MiB into iomem_resource only from
+ * e820__reserve_resources_late(), which the PCI resource survey calls: a
+ * kernel without CONFIG_PCI never lists MEMDISK's image there. A module
+ * cannot reach e820_table and reads the resource tree instead.
+ */
+static int mdb_read_memmap(struct mdb_range *ranges, struct mdb_memmap *map)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < e820_table->nr_entries; i++) {
+		const struct e820_entry *e = &e820_table->entries[i];
+		enum mdb_mem_type type;
+
+		if (e->type == E820_TYPE_RAM)
+			type = MDB_MEM_RAM;
+		else if (e->type == E820_TYPE_RESERVED)
+			type = MDB_MEM_RESERVED;
+		else
+			continue;
+		if (e->addr >= MDB_4G || !e->size)
+			continue;
+		if (n == MDB_MAX_RANGES) {
+			pr_warn("firmware memory map has over %u entries, not used\n",
+				MDB_MAX_RANGES);
+			return -E2BIG;
+		}
+		ranges[n++] = (struct mdb_range){
+			.start = e->addr,
+			.end = e->addr + min(e->size, MDB_4G - e->addr),
+			.type = type,
+		};
+	}
+	map->ranges = ranges;
+	map->count = n;
+	return 0;
+}
+#endif
 
 /*
  * Low memory up to 0xA0000 is read through the kernel's direct map: x86
