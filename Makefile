@@ -51,6 +51,13 @@ bench: deps
 check-debug: deps
 	python3 tests/debug/run.py
 
+# The driver as a patch series for the kernel source tree in KSRC, into OUT
+# (default kernel-patch/): drivers/block/memdisk/, Kconfig, docs.
+.PHONY: kernel-patch
+kernel-patch:
+	@test -n "$(KSRC)" || { echo "usage: make kernel-patch KSRC=DIR [OUT=DIR]" >&2; exit 2; }
+	python3 scripts/kernel-patch.py --ksrc "$(KSRC)" $(if $(OUT),--out "$(OUT)")
+
 .PHONY: dkms-install dkms-remove deb check-distro
 
 # The version, from its one place: the top entry of debian/changelog
