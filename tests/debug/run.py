@@ -2,7 +2,7 @@
 """make check-debug: the end-to-end cases under a debug kernel built from
 Debian's linux-source with KASAN, KFENCE, lockdep (PROVE_LOCKING),
 DEBUG_ATOMIC_SLEEP and UBSAN (tests/debug/debug.config). The kernel is
-built once by scripts/debug-kernel.sh and cached outside the repository.
+built by scripts/debug-kernel.sh and cached outside the repository.
 Every boot must show no report from any of those checkers.
 
 Usage: run.py [SUBSTRING...]   only cases whose name contains one
@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 import cases  # noqa: E402
 import images  # noqa: E402
 
-CACHE = Path(os.environ.get("MDB_MATRIX_CACHE", "/var/cache/memdiskblk")) / "debug"
+CACHE = Path(os.environ.get("MDB_MATRIX_CACHE", "/var/cache/memdiskblk")) / "linux" / "debug"
 # On top of cases.BAD_DMESG (BUG:, WARNING:, Oops, ...): the checkers' own.
 CHECKERS = re.compile(r"BUG: KASAN|BUG: KFENCE|UBSAN:|WARNING: possible|"
                       r"sleeping function called|inconsistent lock state|"
@@ -40,9 +40,8 @@ def main(filters):
         print(f"FAIL debug/build: scripts/debug-kernel.sh exited {e.returncode}")
         print("0 passed, 1 failed")
         return 1
-    src = next(CACHE.glob("linux-source-*"))
-    images.register_kernel(kver, src / "arch/x86/boot/bzImage",
-                           CACHE / "root/lib/modules" / kver, kdir=src)
+    images.register_kernel(kver, CACHE / "arch/x86/boot/bzImage",
+                           CACHE / "root/lib/modules" / kver, kdir=CACHE)
     print(f"PASS debug/build ({kver}, {time.monotonic() - start:.0f} s)",
           flush=True)
     passed, failed = 1, 0
