@@ -16,8 +16,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+sys.path.insert(0, str(ROOT / "tests" / "debug"))
 import cases  # noqa: E402
 import images  # noqa: E402
+import lockdown  # noqa: E402
 
 CACHE = Path(os.environ.get("MDB_MATRIX_CACHE", "/var/cache/memdiskblk")) / "linux" / "debug"
 # On top of cases.BAD_DMESG (BUG:, WARNING:, Oops, ...): the checkers' own.
@@ -47,7 +49,9 @@ def main(filters):
     passed, failed = 1, 0
     k = cases.Kernel(kver)
     k.short = "debug"  # its logs must not mix with the Debian 6.1 ones
-    for name, func in cases.CASES:
+    k.kdir = CACHE  # its build tree: sign-file and the signing key
+    # The lockdown case needs this kernel's signing key: it runs here only.
+    for name, func in cases.CASES + [("lockdown", lockdown.case_lockdown)]:
         if name in SKIP or (filters and not any(f in name for f in filters)):
             continue
         c = cases.run_case(k, name, func)

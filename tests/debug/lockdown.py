@@ -1,0 +1,52 @@
+"""The lockdown case of tests/debug: needs a kernel that accepts our module
+under lockdown, the debug kernel (module signing with its own key, the
+lockdown LSM; tests/debug/debug.config)."""
+import re
+import shutil
+import subprocess
+
+import images
+
+
+def case_lockdown(k, c):
+    """A guest booted with lockdown=integrity and a hard-disk image: an
+    unsigned copy of the module and /dev/mem are refused and securityfs
+    says [integrity] (lockdown is really on); the module signed with the
+    debug tree's key loads and autodetects the image byte for byte;
+    image= (a hardware parameter) is refused by the kernel with one
+    Lockdown line, the module does not load and there is no device;
+    readonly=1, not a hardware parameter, still works."""
+    tree = k.kdir
+    signed = k.dir / "memdiskblk-signed.ko"
+    shutil.copy(k.ko, signed)
+    subprocess.run([str(tree / "scripts/sign-file"), "sha256",
+                    str(tree / "certs/signing_key.pem"),
+                    str(tree / "certs/signing_key.x509"), str(signed)],
+                   check=True)
+    initrd = images.initramfs(k.kver, signed, name="-lockdown",
+                              files={"/lib/unsigned/memdiskblk.ko": k.ko})
+    img = images.harddisk(k.dir / "lockdown.img", k.kver, initrd,
+                          "mdbtest=lockdown lockdown=integrity", {})
+    b = k.boot(c, image=img, memdisk_args="harddisk")
+    c.booted(b)
+    d = b.dmesg()
+    c.expect("Kernel is locked down from command line" in d, "lockdown from the command line")
+    c.expect("[integrity]" in (b.get("lockdown") or ""),
+             f"securityfs lockdown: {b.get('lockdown')}")
+    c.expect(b.get("devmem") not in (None, "0"), "/dev/mem refused")
+    c.expect(b.get("unsigned") not in (None, "0"), "the unsigned module refused")
+    c.expect("Lockdown: insmod: unsigned module loading is restricted" in d,
+             "the kernel names the unsigned module")
+    c.eq(b.get("modprobe"), "0", "the signed module loads")
+    c.eq(b.get("memdisk0.sha256"), images.sha256_file(img), "autodetect: byte-exact")
+    c.expect("scan" in (b.get("memdisk0.sysfs.found") or ""), "found by the scan")
+    c.expect(b.get("param.modprobe") not in (None, "0"), "image= refused")
+    c.eq(b.get("param.memdisk0"), "0", "no device with image=")
+    c.eq(b.get("param.loaded"), "0", "the module did not load with image=")
+    refusals = re.findall(r"Lockdown: modprobe: unsafe module parameters is restricted", d)
+    c.eq(len(refusals), 1, "one Lockdown line for image=")
+    c.expect(not [ln for ln in d.splitlines() if "memdiskblk:" in ln and "refused" in ln],
+             "the driver itself refused nothing")
+    c.eq(b.get("ro.modprobe"), "0", "readonly=1 is accepted under lockdown")
+    c.eq(b.get("ro.readonly"), "1", "and takes effect")
+    c.eq(b.get("ro.sha256"), images.sha256_file(img), "the same bytes")
