@@ -227,7 +227,8 @@ def sha256_file(path):
 
 def _boot_tree(tree, kver, initrd, cmdline, files):
     shutil.copy(vmlinuz(kver), tree / "vmlinuz")
-    shutil.copy(initrd, tree / "initrd.gz")
+    if initrd is not None:
+        shutil.copy(initrd, tree / "initrd.gz")
     (tree / "data").mkdir()
     for name, blob in files.items():
         (tree / "data" / name).write_bytes(blob)
@@ -239,7 +240,9 @@ def iso(path, kver, initrd, cmdline, files, big=0, extra=None, cfg=None):
     """An El Torito ISO booting kver; its size is 2 KiB short of a 4 KiB
     multiple (the size the phram recipe refuses). big adds a file of that
     many pseudo-random bytes to reach desktop-ISO sizes; extra maps more
-    file names to paths; cfg replaces the isolinux configuration."""
+    file names to paths (a directory is copied whole, and "." copies its
+    contents to the ISO's top); cfg replaces the isolinux configuration
+    (initrd None: none is copied)."""
     for pad in range(0, 8):
         tree = Path(str(path) + ".d")
         if tree.exists():
@@ -250,7 +253,11 @@ def iso(path, kver, initrd, cmdline, files, big=0, extra=None, cfg=None):
         shutil.copy(ISOLINUX_BIN, tree / "isolinux/isolinux.bin")
         shutil.copy(SYSLINUX_BIOS / "ldlinux.c32", tree / "isolinux")
         for name, src in (extra or {}).items():
-            shutil.copy(src, tree / name)
+            if Path(src).is_dir():
+                shutil.copytree(src, tree / name, symlinks=True,
+                                dirs_exist_ok=True)
+            else:
+                shutil.copy(src, tree / name)
         if pad:
             (tree / "data/pad.bin").write_bytes(b"\0" * 2048 * pad)
         if big:
@@ -339,6 +346,44 @@ def hostile_mbr(patches=()):
         raise ValueError("patches do not fit in the MBR")
     code[0x80:0x80 + len(table)] = table
     return bytes(code)
+
+
+def root_harddisk(path, kernel, append, root, root_mib=16, boot_mib=16):
+    """A hard-disk image that boots Linux with no initramfs: partition 1
+    is ext4 made from the directory root (mkfs.ext4 -d, no mount needed),
+    partition 2 a bootable FAT16 with syslinux and the kernel, started
+    with the command line append."""
+    start = 2048  # sectors: partition 1 at 1 MiB
+    boot_start = start + root_mib * 2048
+    part = Path(str(path) + ".root")
+    part.unlink(missing_ok=True)
+    run(["mkfs.ext4", "-q", "-F", "-L", "MDBROOT", "-d", str(root),
+         str(part), f"{root_mib}M"])
+    boot = Path(str(path) + ".boot")
+    boot.unlink(missing_ok=True)
+    run(["mkfs.fat", "-F", "16", "-n", "MDBBOOT", "-h", str(boot_start),
+         "-C", str(boot), str(boot_mib * 1024)])
+    cfg = Path(str(path) + ".cfg")
+    cfg.write_text("DEFAULT linux\nPROMPT 0\nLABEL linux\n  KERNEL /vmlinuz\n"
+                   f"  APPEND {append}\n")
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    run(["mcopy", "-i", str(boot), str(kernel), "::vmlinuz"], env=env)
+    run(["mcopy", "-i", str(boot), str(cfg), "::syslinux.cfg"], env=env)
+    run(["syslinux", "--install", str(boot)])
+    with open(path, "wb") as disk:
+        disk.truncate((boot_start + boot_mib * 2048) * 512)
+    run(["sfdisk", "-q", str(path)],
+        input=(f"label: dos\nstart={start}, size={root_mib * 2048}, type=83\n"
+               f"start={boot_start}, size={boot_mib * 2048}, type=6, bootable\n"))
+    with open(path, "r+b") as disk:
+        disk.write(MBR_BIN.read_bytes()[:440])
+        for offset, src in ((start, part), (boot_start, boot)):
+            disk.seek(offset * 512)
+            with open(src, "rb") as f:
+                shutil.copyfileobj(f, disk)
+    for tmp in (part, boot, cfg):
+        tmp.unlink()
+    return path
 
 
 def harddisk(path, kver, initrd, cmdline, files, mbr=None):
