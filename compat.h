@@ -12,10 +12,25 @@
 #ifndef MEMDISKBLK_COMPAT_H
 #define MEMDISKBLK_COMPAT_H
 
+#include <linux/version.h>
+
+/*
+ * 6.12 moved the unaligned accessors from <asm/unaligned.h> to
+ * <linux/unaligned.h>. The table scan needs them, and the userspace tests
+ * compile it (with stand-ins from tests/include/), so this part comes
+ * before everything that is for the module alone.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+
+#ifdef __KERNEL__
+
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/highmem.h>
-#include <linux/version.h>
 
 /* 6.14 merges whenever possible and dropped BLK_MQ_F_SHOULD_MERGE. */
 #if LINUX_VERSION_CODE < KERNEL_VERSION(6, 14, 0)
@@ -56,6 +71,7 @@ struct mdb_disk_params {
 	unsigned int physical_block_size;
 	unsigned int max_hw_sectors;
 	unsigned short max_segments;
+	unsigned int max_zero_sectors;	/* discard, write-zeroes; 0: neither */
 	bool io_stat;		/* account I/O in /proc/diskstats */
 };
 
@@ -66,6 +82,11 @@ struct mdb_disk_params {
  * From 5.14 to 6.8 the limits are set on the allocated queue one by one;
  * before 5.14 there was no blk_mq_alloc_disk(): queue and disk were made
  * apart and joined by hand.
+ *
+ * Discard: from 6.9 the driver's limit is max_hw_discard_sectors (the
+ * block layer derives max_discard_sectors from it and the user's cap);
+ * the granularity had no default before 6.8, so it is always set; before
+ * 5.19 discard also needed QUEUE_FLAG_DISCARD.
  */
 static inline struct gendisk *
 mdb_alloc_disk(struct blk_mq_tag_set *set, const struct mdb_disk_params *l,
@@ -77,6 +98,9 @@ mdb_alloc_disk(struct blk_mq_tag_set *set, const struct mdb_disk_params *l,
 		.physical_block_size = l->physical_block_size,
 		.max_hw_sectors = l->max_hw_sectors,
 		.max_segments = l->max_segments,
+		.max_hw_discard_sectors = l->max_zero_sectors,
+		.max_write_zeroes_sectors = l->max_zero_sectors,
+		.discard_granularity = l->physical_block_size,
 	};
 	struct gendisk *disk = blk_mq_alloc_disk(set, &lim, queuedata);
 
@@ -84,11 +108,14 @@ mdb_alloc_disk(struct blk_mq_tag_set *set, const struct mdb_disk_params *l,
 		return disk;
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
 	if (!l->io_stat) {
+		int err;
+
 		lim = queue_limits_start_update(disk->queue);
 		lim.features &= ~BLK_FEAT_IO_STAT;
-		if (queue_limits_commit_update(disk->queue, &lim)) {
+		err = queue_limits_commit_update(disk->queue, &lim);
+		if (err) {
 			put_disk(disk);
-			return ERR_PTR(-EINVAL);
+			return ERR_PTR(err);
 		}
 	}
 #else
@@ -121,6 +148,13 @@ mdb_alloc_disk(struct blk_mq_tag_set *set, const struct mdb_disk_params *l,
 	blk_queue_physical_block_size(disk->queue, l->physical_block_size);
 	blk_queue_max_hw_sectors(disk->queue, l->max_hw_sectors);
 	blk_queue_max_segments(disk->queue, l->max_segments);
+	blk_queue_max_discard_sectors(disk->queue, l->max_zero_sectors);
+	blk_queue_max_write_zeroes_sectors(disk->queue, l->max_zero_sectors);
+	disk->queue->limits.discard_granularity = l->physical_block_size;
+#if LINUX_VERSION_CODE < KERNEL_VERSION(5, 19, 0)
+	if (l->max_zero_sectors)
+		blk_queue_flag_set(QUEUE_FLAG_DISCARD, disk->queue);
+#endif
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, disk->queue);
 	if (!l->io_stat)
 		blk_queue_flag_clear(QUEUE_FLAG_IO_STAT, disk->queue);
@@ -158,5 +192,7 @@ static inline void mdb_put_disk(struct gendisk *disk)
 	blk_cleanup_queue(q);
 #endif
 }
+
+#endif /* __KERNEL__ */
 
 #endif /* MEMDISKBLK_COMPAT_H */

@@ -34,16 +34,21 @@
 #define MDB_MINORS		16	/* the disk and 15 partitions */
 #define MDB_QUEUE_DEPTH		64
 #define MDB_MAX_HW_SECTORS	2048	/* 1 MiB requests */
+#define MDB_MAX_ZERO_SECTORS	2048	/* 1 MiB of memset per request too */
 #define MDB_MAX_SEGMENTS	256
-#define MDB_MAX_RANGES		128	/* firmware memory map entries */
 #define MDB_PIECES		3	/* head, 2 MiB-aligned middle, tail */
 
 static bool autodetect = true;
 module_param(autodetect, bool, 0444);
 MODULE_PARM_DESC(autodetect, "Find MEMDISK images in low memory (default: 1)");
 
+/*
+ * A physical address range: a hardware parameter, so that the kernel
+ * refuses it under lockdown (kernel/params.c) and the module is not
+ * loaded; autodetected images need no parameter and stay available.
+ */
 static char *image;
-module_param(image, charp, 0444);
+module_param_hw(image, charp, iomem, 0444);
 MODULE_PARM_DESC(image, "Serve a firmware-reserved range as a disk: ADDR,SIZE[,ro]");
 
 static bool readonly;
@@ -80,20 +85,26 @@ static LIST_HEAD(mdb_devices);
 
 /* ---- I/O ---------------------------------------------------------------- */
 
+/* Where byte @pos of the image is mapped, and how many follow it there. */
+static void *mdb_addr(const struct mdb_dev *dev, u64 pos, u64 *avail)
+{
+	const struct mdb_piece *pc = dev->piece;
+
+	while (pos >= pc->start + pc->len)
+		pc++;
+	*avail = pc->start + pc->len - pos;
+	return pc->virt + (pos - pc->start);
+}
+
 /* Copy between buf and the image at pos; the caller checked the range. */
 static void mdb_copy(struct mdb_dev *dev, u64 pos, void *buf, u32 len,
 		     bool write)
 {
-	const struct mdb_piece *pc = dev->piece;
-
 	while (len) {
-		void *img;
-		u32 n;
+		u64 avail;
+		void *img = mdb_addr(dev, pos, &avail);
+		u32 n = min_t(u64, len, avail);
 
-		while (pos >= pc->start + pc->len)
-			pc++;
-		n = min_t(u64, len, pc->start + pc->len - pos);
-		img = pc->virt + (pos - pc->start);
 		if (write)
 			memcpy(img, buf, n);
 		else
@@ -104,37 +115,59 @@ static void mdb_copy(struct mdb_dev *dev, u64 pos, void *buf, u32 len,
 	}
 }
 
+/* Zero the image from pos on; the caller checked the range. */
+static void mdb_zero(struct mdb_dev *dev, u64 pos, u32 len)
+{
+	while (len) {
+		u64 avail;
+		void *img = mdb_addr(dev, pos, &avail);
+		u32 n = min_t(u64, len, avail);
+
+		memset(img, 0, n);
+		pos += n;
+		len -= n;
+	}
+}
+
 static blk_status_t mdb_do_request(struct mdb_dev *dev, struct request *rq)
 {
 	u64 pos = (u64)blk_rq_pos(rq) << SECTOR_SHIFT;
+	u32 len = blk_rq_bytes(rq);
 	struct req_iterator iter;
 	struct bio_vec bv;
-	bool write;
 
 	switch (req_op(rq)) {
-	case REQ_OP_READ:
-		write = false;
-		break;
-	case REQ_OP_WRITE:
-		if (dev->readonly)
-			return BLK_STS_IOERR;
-		write = true;
-		break;
 	case REQ_OP_FLUSH:
 		return BLK_STS_OK;	/* no volatile cache in front of RAM */
+	case REQ_OP_READ:
+	case REQ_OP_WRITE:
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		break;
 	default:
 		return BLK_STS_NOTSUPP;
 	}
-
+	/* The block layer's read-only flag can be cleared by root; ours not. */
+	if (dev->readonly && op_is_write(req_op(rq)))
+		return BLK_STS_IOERR;
 	/* The block layer checks this too; the mapping must never be overrun. */
-	if (pos > dev->img.size || blk_rq_bytes(rq) > dev->img.size - pos) {
+	if (pos > dev->img.size || len > dev->img.size - pos) {
 		pr_warn_ratelimited("%s: request at byte %llu of %u bytes is past the end\n",
-				    dev->name, pos, blk_rq_bytes(rq));
+				    dev->name, pos, len);
 		return BLK_STS_IOERR;
 	}
 
+	/*
+	 * Discard zeroes its range as write-zeroes does: RAM has nothing to
+	 * give back, and zeroes are what a discarded page of brd reads back.
+	 */
+	if (req_op(rq) == REQ_OP_DISCARD || req_op(rq) == REQ_OP_WRITE_ZEROES) {
+		mdb_zero(dev, pos, len);
+		return BLK_STS_OK;
+	}
 	rq_for_each_segment(bv, rq, iter) {
 		void *p = mdb_kmap_bvec(&bv);
+		bool write = req_op(rq) == REQ_OP_WRITE;
 
 		mdb_copy(dev, pos, p, bv.bv_len, write);
 		if (!write)
@@ -280,10 +313,18 @@ static const struct attribute_group *mdb_attr_groups[] = {
 
 /* ---- finding images ------------------------------------------------------ */
 
+/*
+ * The firmware memory map below 4 GiB: System RAM (the kernel's) and E820
+ * "reserved" ranges, where MEMDISK puts both its resident code and the
+ * image. Every check of a table or an image against the memory map
+ * (memdiskblk_scan.c) reads only what mdb_read_memmap() copies here.
+ */
 #ifdef MODULE
+/* A module reads the map as the kernel registered it in iomem_resource. */
 struct mdb_map_builder {
 	struct mdb_range *ranges;
-	unsigned int count;
+	unsigned int count;	/* ranges seen, even past max */
+	unsigned int max;	/* room in ranges */
 	enum mdb_mem_type type;
 };
 
@@ -291,41 +332,53 @@ static int mdb_add_range(struct resource *res, void *arg)
 {
 	struct mdb_map_builder *b = arg;
 
-	if (b->count == MDB_MAX_RANGES)
-		return -E2BIG;
-	b->ranges[b->count++] = (struct mdb_range){
-		.start = res->start,
-		.end = (u64)res->end + 1,
-		.type = b->type,
-	};
+	if (b->count < b->max)
+		b->ranges[b->count] = (struct mdb_range){
+			.start = res->start,
+			.end = (u64)res->end + 1,
+			.type = b->type,
+		};
+	b->count++;
 	return 0;
 }
 
-/*
- * The firmware memory map below 4 GiB as the kernel registered it in
- * iomem_resource: System RAM (the kernel's) and E820 "reserved" ranges,
- * where MEMDISK puts both its resident code and the image.
- */
-static int mdb_read_memmap(struct mdb_range *ranges, struct mdb_memmap *map)
+static void mdb_walk_memmap(struct mdb_map_builder *b)
 {
-	struct mdb_map_builder b = { .ranges = ranges, .type = MDB_MEM_RAM };
-	int err;
+	b->count = 0;
+	b->type = MDB_MEM_RAM;
+	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_SYSTEM_RAM,
+			    0, MDB_4G - 1, b, mdb_add_range);
+	b->type = MDB_MEM_RESERVED;
+	walk_iomem_res_desc(IORES_DESC_RESERVED, IORESOURCE_MEM,
+			    0, MDB_4G - 1, b, mdb_add_range);
+}
 
-	err = walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_SYSTEM_RAM,
-				  0, MDB_4G - 1, &b, mdb_add_range);
-	if (err != -E2BIG) {
-		b.type = MDB_MEM_RESERVED;
-		err = walk_iomem_res_desc(IORES_DESC_RESERVED, IORESOURCE_MEM,
-					  0, MDB_4G - 1, &b, mdb_add_range);
+/*
+ * Copy the map into an array of the size the kernel reports: count, then
+ * copy. If the resource tree grew in between (memory hotplug), the copy
+ * saw more than there was room for: count and copy again.
+ */
+static int mdb_read_memmap(struct mdb_memmap *map)
+{
+	struct mdb_map_builder b = { };
+	int tries;
+
+	mdb_walk_memmap(&b);
+	for (tries = 0; tries < 3; tries++) {
+		b.max = b.count;
+		b.ranges = kvcalloc(b.max, sizeof(*b.ranges), GFP_KERNEL);
+		if (!b.ranges)
+			return -ENOMEM;
+		mdb_walk_memmap(&b);
+		if (b.count <= b.max) {
+			map->ranges = b.ranges;
+			map->count = b.count;
+			return 0;
+		}
+		kvfree(b.ranges);
 	}
-	if (err == -E2BIG) {
-		pr_warn("firmware memory map has over %u entries, not used\n",
-			MDB_MAX_RANGES);
-		return -E2BIG;
-	}
-	map->ranges = ranges;
-	map->count = b.count;
-	return 0;
+	pr_warn("the firmware memory map kept changing while it was read\n");
+	return -EAGAIN;
 }
 #else
 /*
@@ -335,10 +388,14 @@ static int mdb_read_memmap(struct mdb_range *ranges, struct mdb_memmap *map)
  * kernel without CONFIG_PCI never lists MEMDISK's image there. A module
  * cannot reach e820_table and reads the resource tree instead.
  */
-static int mdb_read_memmap(struct mdb_range *ranges, struct mdb_memmap *map)
+static int mdb_read_memmap(struct mdb_memmap *map)
 {
+	struct mdb_range *ranges;
 	unsigned int i, n = 0;
 
+	ranges = kvcalloc(e820_table->nr_entries, sizeof(*ranges), GFP_KERNEL);
+	if (!ranges)
+		return -ENOMEM;
 	for (i = 0; i < e820_table->nr_entries; i++) {
 		const struct e820_entry *e = &e820_table->entries[i];
 		enum mdb_mem_type type;
@@ -351,11 +408,6 @@ static int mdb_read_memmap(struct mdb_range *ranges, struct mdb_memmap *map)
 			continue;
 		if (e->addr >= MDB_4G || !e->size)
 			continue;
-		if (n == MDB_MAX_RANGES) {
-			pr_warn("firmware memory map has over %u entries, not used\n",
-				MDB_MAX_RANGES);
-			return -E2BIG;
-		}
 		ranges[n++] = (struct mdb_range){
 			.start = e->addr,
 			.end = e->addr + min(e->size, MDB_4G - e->addr),
@@ -379,10 +431,10 @@ static void mdb_read_window(struct mdb_window *w)
 {
 	const u8 *low = phys_to_virt(0);
 
-	w->base = mdb_scan_start(rd16(low + MDB_BDA_BASEMEM));
+	w->base = mdb_scan_start(get_unaligned_le16(low + MDB_BDA_BASEMEM));
 	w->len = MDB_LOWMEM_END - w->base;
 	w->buf = low + w->base;
-	w->int13_vector = rd32(low + MDB_IVT_INT13);
+	w->int13_vector = get_unaligned_le32(low + MDB_IVT_INT13);
 }
 
 static void mdb_refuse(void *ctx, const char *msg)
@@ -419,25 +471,25 @@ static unsigned int mdb_param_image(const struct mdb_memmap *map,
 	return 1;
 }
 
-static unsigned int mdb_find_images(struct mdb_image *imgs)
+/* Fill @imgs; returns how many images there are, or a negative errno. */
+static int mdb_find_images(struct mdb_image *imgs)
 {
 	static const struct mdb_report report = { .refuse = mdb_refuse };
-	struct mdb_range *ranges;
 	struct mdb_memmap map;
 	struct mdb_window w;
 	unsigned int n = 0;
+	int err;
 
-	ranges = kcalloc(MDB_MAX_RANGES, sizeof(*ranges), GFP_KERNEL);
-	if (!ranges || mdb_read_memmap(ranges, &map))
-		goto out;
+	err = mdb_read_memmap(&map);
+	if (err)
+		return err;
 	if (autodetect) {
 		mdb_read_window(&w);
 		n = mdb_find(&w, &map, imgs, MDB_MAX_IMAGES, &report);
 	}
 	if (image && n < MDB_MAX_IMAGES)
 		n += mdb_param_image(&map, imgs, n);
-out:
-	kfree(ranges);
+	kvfree(map.ranges);
 	return n;
 }
 
@@ -510,6 +562,9 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 	dev->img = *img;
 	dev->readonly = img->readonly || readonly;
 	snprintf(dev->name, sizeof(dev->name), "memdisk%d", index);
+	/* Discard and write-zeroes only where writes are allowed. */
+	if (!dev->readonly)
+		params.max_zero_sectors = MDB_MAX_ZERO_SECTORS;
 
 	/* Claim the range: /proc/iomem names us, nobody else maps it. */
 	dev->res = request_mem_region(img->addr, img->size, dev->name);
@@ -529,6 +584,8 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 	disk = mdb_alloc_disk(&mdb_tag_set, &params, dev);
 	if (IS_ERR(disk)) {
 		err = PTR_ERR(disk);
+		pr_warn("%s: cannot allocate the disk (%pe), refused\n",
+			dev->name, disk);
 		goto fail;
 	}
 	dev->disk = disk;
@@ -543,6 +600,8 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 
 	err = mdb_add_disk(disk, mdb_attr_groups);
 	if (err) {
+		pr_warn("%s: cannot add the disk (%pe), refused\n",
+			dev->name, ERR_PTR(err));
 		mdb_put_disk(disk);
 		dev->disk = NULL;
 		goto fail;
@@ -584,34 +643,42 @@ static int mdb_init_tag_set(void)
 static int __init mdb_init(void)
 {
 	struct mdb_image *imgs;
-	unsigned int n, i;
-	int err;
+	int n, i, err;
 
 	imgs = kcalloc(MDB_MAX_IMAGES, sizeof(*imgs), GFP_KERNEL);
 	if (!imgs)
 		return -ENOMEM;
 	n = mdb_find_images(imgs);
-	if (!n) {
-		pr_info("no MEMDISK image found%s\n",
-			autodetect ? "" : " (autodetect=0)");
-		err = -ENODEV;
+	if (n <= 0) {
+		if (!n)
+			pr_info("no MEMDISK image found%s\n",
+				autodetect ? "" : " (autodetect=0)");
+		err = n ? n : -ENODEV;
 		goto out;
 	}
 
 	err = register_blkdev(0, "memdisk");
-	if (err < 0)
+	if (err < 0) {
+		pr_err("cannot register a block major number (%pe)\n",
+		       ERR_PTR(err));
 		goto out;
+	}
 	mdb_major = err;
 	err = mdb_init_tag_set();
-	if (err)
+	if (err) {
+		pr_err("cannot allocate the tag set (%pe)\n", ERR_PTR(err));
 		goto out_unregister;
-
-	for (i = 0; i < n; i++)
-		mdb_add_dev(&imgs[i], i);
-	if (list_empty(&mdb_devices)) {
-		err = -ENODEV;
-		goto out_free_tags;
 	}
+
+	/* Serve what can be served; fail with the cause if nothing can. */
+	for (i = 0; i < n; i++) {
+		int ret = mdb_add_dev(&imgs[i], i);
+
+		if (ret)
+			err = ret;
+	}
+	if (list_empty(&mdb_devices))
+		goto out_free_tags;
 	err = 0;
 	goto out;
 

@@ -10,14 +10,20 @@
 #define MEMDISKBLK_H
 
 /*
- * Userspace builds (unit tests, fuzzer) find small stand-ins for these
- * three headers in tests/include/linux/.
+ * Userspace builds (unit tests, fuzzer, tests/lib/layout.c) find small
+ * stand-ins for these headers in tests/include/linux/. compat.h gives the
+ * unaligned accessors (their header moved in 6.12); the rest of it is for
+ * the module alone.
  */
+#include <linux/build_bug.h>
 #include <linux/kernel.h>
+#include <linux/stddef.h>
 #include <linux/string.h>
 #include <linux/types.h>
 
-/* Where MEMDISK puts things (syslinux 4.x to 6.x; see README). */
+#include "compat.h"
+
+/* Where MEMDISK puts things (docs/memdisk-tables.md). */
 #define MDB_LOWMEM_END		0xA0000u	/* end of conventional memory */
 #define MDB_SCAN_FLOOR		0x10000u	/* never scan below 64 KiB */
 #define MDB_BDA_BASEMEM		0x413u		/* BIOS data area: base memory, KiB */
@@ -25,12 +31,129 @@
 #define MDB_MIN_IMAGE_ADDR	0x100000u	/* images live in extended memory */
 #define MDB_4G			0x100000000ull
 
-#define MDB_MBFT_HDR		40u	/* ACPI header + safe-hook pointer */
-#define MDB_MBFT_MIN_LEN	66u	/* as syslinux's memdiskfind */
+/*
+ * MEMDISK's tables, little endian and packed, as docs/memdisk-tables.md
+ * describes them. This is their one definition: the scan reads them by
+ * field name, and the tests (tests/unit, tests/lib/layout.c for the
+ * Python generators) take every offset and size from here.
+ */
+
+/* MEMDISK Info: the image and how MEMDISK was started. */
+struct mdb_mdi {
+	__le16 bytes;		/* size of the MDI: 30 in MEMDISK 4.x to 6.x */
+	u8 version_minor;
+	u8 version_major;
+	__le32 diskbuf;		/* physical address of the image */
+	__le32 disksize;	/* in sectors of 1 << sector_shift bytes */
+	__le32 cmdline;		/* MEMDISK's command line, far pointer */
+	__le32 old_int13;	/* the INT 13h vector MEMDISK replaced */
+	__le32 old_int15;	/* the INT 15h vector MEMDISK replaced */
+	__le16 old_dos_mem;	/* base memory before MEMDISK, KiB */
+	u8 bootloader_id;
+	u8 sector_shift;	/* 9, 11 for El Torito ISOs, 0 (9) if old */
+	__le16 dpt_ptr;
+} __packed;
+
+/* The mBFT: an ACPI-style header, the safe hook's address, the MDI. */
+struct mdb_mbft {
+	char signature[4];	/* MDB_MBFT_SIGNATURE */
+	__le32 length;		/* the whole table, MDI included */
+	u8 revision;
+	u8 checksum;		/* all length bytes sum to 0 mod 256 */
+	char oem_id[6];
+	char oem_table_id[8];
+	__le32 oem_revision;
+	__le32 creator_id;
+	__le32 creator_revision;
+	__le32 safe_hook;	/* physical address of MEMDISK's safe hook */
+	struct mdb_mdi mdi;	/* may be shorter: mdi.bytes says */
+} __packed;
+
+/*
+ * MEMDISK's private patch area, right after an MDI of exactly
+ * sizeof(struct mdb_mdi) bytes (MEMDISK 4.x to 6.x); not a published
+ * interface, so it is read for no other MDI size.
+ */
+struct mdb_mdi_patch {
+	u8 drive_shift_limit;
+	u8 not_read[5];		/* base-memory words */
+	__le16 cylinders;
+	__le16 heads;
+	__le32 sectors;		/* per track */
+	u8 not_read2[8];
+	u8 driveno;		/* BIOS drive: 0x00 floppy, 0x80 disk, 0xE0 CD */
+	u8 drivetype;
+	u8 drivecnt;
+	u8 configflags;		/* MDB_CONFIG_* */
+} __packed;
+
+/* An INT 13h "safe hook": where every hooker's chain link is kept. */
+struct mdb_safe_hook {
+	u8 jump[3];		/* over the header */
+	char signature[8];	/* MDB_HOOK_SIGNATURE */
+	char vendor[8];		/* MDB_HOOK_VENDOR for MEMDISK */
+	__le32 prev;		/* the previous INT 13h handler, far pointer */
+	__le32 flags;
+	__le32 mbft;		/* MEMDISK only: physical address of its mBFT */
+} __packed;
+
+#define MDB_MBFT_SIGNATURE	"mBFT"
+#define MDB_HOOK_SIGNATURE	"$INT13SF"
+#define MDB_HOOK_VENDOR		"MEMDISK "
+
+/* The offsets docs/memdisk-tables.md gives; a typo here cannot build. */
+static_assert(offsetof(struct mdb_mdi, version_minor) == 2);
+static_assert(offsetof(struct mdb_mdi, diskbuf) == 4);
+static_assert(offsetof(struct mdb_mdi, disksize) == 8);
+static_assert(offsetof(struct mdb_mdi, cmdline) == 12);
+static_assert(offsetof(struct mdb_mdi, old_int13) == 16);
+static_assert(offsetof(struct mdb_mdi, old_int15) == 20);
+static_assert(offsetof(struct mdb_mdi, old_dos_mem) == 24);
+static_assert(offsetof(struct mdb_mdi, bootloader_id) == 26);
+static_assert(offsetof(struct mdb_mdi, sector_shift) == 27);
+static_assert(offsetof(struct mdb_mdi, dpt_ptr) == 28);
+static_assert(sizeof(struct mdb_mdi) == 30);
+
+static_assert(offsetof(struct mdb_mbft, length) == 4);
+static_assert(offsetof(struct mdb_mbft, revision) == 8);
+static_assert(offsetof(struct mdb_mbft, checksum) == 9);
+static_assert(offsetof(struct mdb_mbft, oem_id) == 10);
+static_assert(offsetof(struct mdb_mbft, oem_table_id) == 16);
+static_assert(offsetof(struct mdb_mbft, oem_revision) == 24);
+static_assert(offsetof(struct mdb_mbft, safe_hook) == 36);
+static_assert(offsetof(struct mdb_mbft, mdi) == 40);
+static_assert(sizeof(struct mdb_mbft) == 70);
+
+/* Patch-area offsets counted from the start of the MDI, as in the docs. */
+#define MDB_PATCH_OFF(field) \
+	(sizeof(struct mdb_mdi) + offsetof(struct mdb_mdi_patch, field))
+static_assert(MDB_PATCH_OFF(drive_shift_limit) == 30);
+static_assert(MDB_PATCH_OFF(cylinders) == 36);
+static_assert(MDB_PATCH_OFF(heads) == 38);
+static_assert(MDB_PATCH_OFF(sectors) == 40);
+static_assert(MDB_PATCH_OFF(driveno) == 52);
+static_assert(MDB_PATCH_OFF(drivetype) == 53);
+static_assert(MDB_PATCH_OFF(drivecnt) == 54);
+static_assert(MDB_PATCH_OFF(configflags) == 55);
+static_assert(sizeof(struct mdb_mdi_patch) == 26);
+
+static_assert(offsetof(struct mdb_safe_hook, signature) == 3);
+static_assert(offsetof(struct mdb_safe_hook, vendor) == 11);
+static_assert(offsetof(struct mdb_safe_hook, prev) == 19);
+static_assert(offsetof(struct mdb_safe_hook, flags) == 23);
+static_assert(offsetof(struct mdb_safe_hook, mbft) == 27);
+static_assert(sizeof(struct mdb_safe_hook) == 31);
+
+/*
+ * The shortest mBFT accepted (memdiskfind's bound too): an MDI up to the
+ * old base-memory word. The fields read whatever the MDI size lie in it;
+ * sector_shift is read only from an MDI long enough to hold it.
+ */
+#define MDB_MBFT_MIN_LEN	66u
 #define MDB_MBFT_MAX_LEN	1024u	/* sanity bound, real tables are 70 */
-#define MDB_MDI_PATCHED		30u	/* MDI size of MEMDISK 4.x to 6.x */
-#define MDB_PATCH_LEN		56u	/* MDI + private patch area we read */
-#define MDB_HOOK_LEN		31u	/* safe hook incl. MEMDISK's mBFT field */
+static_assert(offsetof(struct mdb_mbft, mdi.bootloader_id) == MDB_MBFT_MIN_LEN);
+static_assert(offsetofend(struct mdb_mbft, mdi.cmdline) <= MDB_MBFT_MIN_LEN);
+
 #define MDB_CMDLINE_MAX		512u	/* including the terminating NUL */
 
 #define MDB_MAX_IMAGES		8u	/* devices from one scan */

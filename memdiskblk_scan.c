@@ -9,20 +9,11 @@
  *
  * Everything read here (the mBFT, the safe-hook chain, the INT 13h vector)
  * may have been forged or left half-overwritten by any earlier boot stage,
- * so every length and pointer is checked before it is used.
+ * so every length and pointer is checked before it is used. What MEMDISK
+ * leaves where, and what survives of it: docs/memdisk-tables.md.
  */
 
 #include "memdiskblk.h"
-
-static u16 rd16(const u8 *p)
-{
-	return (u16)(p[0] | p[1] << 8);
-}
-
-static u32 rd32(const u8 *p)
-{
-	return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
-}
 
 /* A real-mode far pointer (offset low, segment high) as a physical address. */
 static u32 far_to_phys(u32 far)
@@ -134,33 +125,37 @@ static void copy_cmdline(const struct mdb_window *w, u32 phys, char *dst)
 const char *mdb_parse_mbft(const struct mdb_window *w, u32 table,
 			   struct mdb_image *img)
 {
-	const u8 *p, *mdi;
+	const struct mdb_mbft *t;
+	const struct mdb_mdi_patch *patch;
+	const u8 *p;
 	u32 len, i;
 	u16 bytes;
 	u8 sum = 0, shift;
 
-	if (!in_window(w, table, 4))
+	if (!in_window(w, table, sizeof(t->signature)))
 		return "table is not in low memory";
 	p = at(w, table);
-	if (memcmp(p, "mBFT", 4))
+	t = (const struct mdb_mbft *)p;
+	if (memcmp(t->signature, MDB_MBFT_SIGNATURE, sizeof(t->signature)))
 		return "no mBFT signature";
-	if (!in_window(w, table, MDB_MBFT_HDR + 2))
+	if (!in_window(w, table, offsetofend(struct mdb_mbft, mdi.bytes)))
 		return "table runs past the end of low memory";
-	len = rd32(p + 4);
+	len = get_unaligned_le32(&t->length);
 	if (len < MDB_MBFT_MIN_LEN || len > MDB_MBFT_MAX_LEN)
 		return "implausible table length";
 	if (!in_window(w, table, len))
 		return "table runs past the end of low memory";
-	bytes = rd16(p + MDB_MBFT_HDR);
-	if ((u32)bytes + MDB_MBFT_HDR != len)
+	bytes = get_unaligned_le16(&t->mdi.bytes);
+	if (bytes + offsetof(struct mdb_mbft, mdi) != len)
 		return "MDI size does not match table length";
 	for (i = 0; i < len; i++)
 		sum += p[i];
 	if (sum)
 		return "bad checksum";
 
-	mdi = p + MDB_MBFT_HDR;
-	shift = bytes >= 28 ? mdi[27] : 0;
+	shift = 0;
+	if (bytes > offsetof(struct mdb_mdi, sector_shift))
+		shift = t->mdi.sector_shift;
 	if (shift == 0)
 		shift = 9;	/* MEMDISKs before El Torito support */
 	if (shift != 9 && shift != 11)
@@ -168,10 +163,10 @@ const char *mdb_parse_mbft(const struct mdb_window *w, u32 table,
 
 	memset(img, 0, sizeof(*img));
 	img->table = table;
-	img->ver_minor = mdi[2];
-	img->ver_major = mdi[3];
-	img->addr = rd32(mdi + 4);
-	img->size = (u64)rd32(mdi + 8) << shift;
+	img->ver_minor = t->mdi.version_minor;
+	img->ver_major = t->mdi.version_major;
+	img->addr = get_unaligned_le32(&t->mdi.diskbuf);
+	img->size = (u64)get_unaligned_le32(&t->mdi.disksize) << shift;
 	img->sector_shift = shift;
 	img->driveno = MDB_DRIVE_UNKNOWN;
 
@@ -181,10 +176,11 @@ const char *mdb_parse_mbft(const struct mdb_window *w, u32 table,
 	 * of MEMDISK 4.x to 6.x; for anything else we cannot tell whether the
 	 * user asked for "ro", so we err on the safe side.
 	 */
-	if (bytes == MDB_MDI_PATCHED &&
-	    in_window(w, table + MDB_MBFT_HDR, MDB_PATCH_LEN)) {
-		img->driveno = mdi[52];
-		img->configflags = mdi[55];
+	if (bytes == sizeof(struct mdb_mdi) &&
+	    in_window(w, table + sizeof(*t), sizeof(*patch))) {
+		patch = (const struct mdb_mdi_patch *)(t + 1);
+		img->driveno = patch->driveno;
+		img->configflags = patch->configflags;
 		img->readonly = img->configflags & MDB_CONFIG_READONLY;
 	} else {
 		img->readonly = true;
@@ -192,7 +188,8 @@ const char *mdb_parse_mbft(const struct mdb_window *w, u32 table,
 	if (shift == 11)
 		img->readonly = true;	/* CD-ROMs are read-only under MEMDISK */
 
-	copy_cmdline(w, far_to_phys(rd32(mdi + 12)), img->cmdline);
+	copy_cmdline(w, far_to_phys(get_unaligned_le32(&t->mdi.cmdline)),
+		     img->cmdline);
 	return NULL;
 }
 
@@ -287,10 +284,11 @@ static void consider(struct mdb_find_state *s, u32 table, u8 how)
 	 * MEMDISK reserves its resident code; a table in RAM is not one.
 	 * Check all we read: the table and, if read, the patch area after it.
 	 */
-	end = table + rd32(at(s->w, table) + 4);
-	if (img->driveno != MDB_DRIVE_UNKNOWN &&
-	    end < table + MDB_MBFT_HDR + MDB_PATCH_LEN)
-		end = table + MDB_MBFT_HDR + MDB_PATCH_LEN;
+	end = table + get_unaligned_le32(at(s->w, table) +
+					 offsetof(struct mdb_mbft, length));
+	if (img->driveno != MDB_DRIVE_UNKNOWN)
+		end = table + sizeof(struct mdb_mbft) +
+		      sizeof(struct mdb_mdi_patch);
 	if (map_touches(s->map, MDB_MEM_RAM, table, end) ||
 	    !map_covers(s->map, MDB_MEM_RESERVED, table, end)) {
 		refuse(s->rep, "mBFT at 0x%x: table is not in reserved memory",
@@ -316,18 +314,26 @@ static void consider(struct mdb_find_state *s, u32 table, u8 how)
 
 static void scan_tables(struct mdb_find_state *s)
 {
+	const size_t sig = sizeof_field(struct mdb_mbft, signature);
 	const struct mdb_window *w = s->w;
 	u32 addr = (w->base + 15) & ~15u;
 
-	for (; in_window(w, addr, 4); addr += 16)
-		if (!memcmp(at(w, addr), "mBFT", 4))
+	for (; in_window(w, addr, sig); addr += 16)
+		if (!memcmp(at(w, addr), MDB_MBFT_SIGNATURE, sig))
 			consider(s, addr, MDB_FOUND_SCAN);
 }
 
-static bool is_safe_hook(const struct mdb_window *w, u32 hook)
+static const struct mdb_safe_hook *safe_hook_at(const struct mdb_window *w,
+						u32 addr)
 {
-	return in_window(w, hook, MDB_HOOK_LEN) &&
-	       !memcmp(at(w, hook) + 3, "$INT13SF", 8);
+	const struct mdb_safe_hook *hook;
+
+	if (!in_window(w, addr, sizeof(*hook)))
+		return NULL;
+	hook = (const struct mdb_safe_hook *)at(w, addr);
+	if (memcmp(hook->signature, MDB_HOOK_SIGNATURE, sizeof(hook->signature)))
+		return NULL;
+	return hook;
 }
 
 /*
@@ -342,28 +348,28 @@ static void walk_hooks(struct mdb_find_state *s)
 	unsigned int hop, i;
 
 	for (hop = 0; ; hop++) {
-		u32 hook = far_to_phys(far);
-		const u8 *p;
+		u32 addr = far_to_phys(far);
+		const struct mdb_safe_hook *hook = safe_hook_at(s->w, addr);
 
-		if (!is_safe_hook(s->w, hook))
+		if (!hook)
 			return;
 		if (hop == MDB_MAX_HOPS) {
 			refuse(s->rep, "safe hook at 0x%x: chain longer than %u links",
-			       hook, MDB_MAX_HOPS);
+			       addr, MDB_MAX_HOPS);
 			return;
 		}
-		p = at(s->w, hook);
 		for (i = 0; i < hop; i++) {
-			if (visited[i] == hook) {
+			if (visited[i] == addr) {
 				refuse(s->rep, "safe hook at 0x%x: chain loops",
-				       hook);
+				       addr);
 				return;
 			}
 		}
-		visited[hop] = hook;
-		if (!memcmp(p + 11, "MEMDISK ", 8))
-			consider(s, rd32(p + 27), MDB_FOUND_HOOK);
-		far = rd32(p + 19);
+		visited[hop] = addr;
+		if (!memcmp(hook->vendor, MDB_HOOK_VENDOR, sizeof(hook->vendor)))
+			consider(s, get_unaligned_le32(&hook->mbft),
+				 MDB_FOUND_HOOK);
+		far = get_unaligned_le32(&hook->prev);
 	}
 }
 

@@ -8,8 +8,14 @@ import shutil
 import time
 import traceback
 
+import sys
+from pathlib import Path
+
 import images
 from boot import boot
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+from layout import layout  # noqa: E402  MEMDISK's tables, from memdiskblk.h
 
 STRESS_SECONDS = int(os.environ.get("MDB_STRESS_SECONDS", "60"))
 BAD_DMESG = re.compile(r"BUG:|WARNING:|Oops|Call Trace|general protection|"
@@ -286,7 +292,7 @@ class Forger:
         area after its table (the slack after its command line): room for
         a forged copy that does not disturb the real MEMDISK, whose INT 13h
         code reads the real table's fields while syslinux boots Linux."""
-        start = (self.mbft + 70 + 15) & ~15
+        start = (self.mbft + layout().size("mbft") + 15) & ~15
         for addr in range(start, 0x9fc00 - 128, 16):
             if self.low and not any(self.read(addr - 16, 160)):
                 return addr
@@ -300,17 +306,21 @@ class Forger:
         return bytearray(self.low[addr - 0x9c000:addr - 0x9c000 + n])
 
     def table(self, **fields):
-        """The real mBFT with MDI fields replaced, checksum fixed."""
-        t = self.read(self.mbft, 70)
-        offsets = {"diskbuf": 44, "disksize": 48}
+        """The real mBFT with MDI fields (diskbuf=, disksize=) replaced,
+        checksum fixed."""
+        L = layout()
+        t = self.read(self.mbft, L.size("mbft"))
         for name, value in fields.items():
-            t[offsets[name]:offsets[name] + 4] = value.to_bytes(4, "little")
-        t[9] = 0
-        t[9] = (-sum(t)) & 0xff
+            L.put(t, 0, f"mbft.mdi.{name}", value)
+        L.put(t, 0, "mbft.checksum", 0)
+        L.put(t, 0, "mbft.checksum", -sum(t) & 0xff)
         return bytes(t)
 
-    def hook(self):
-        return (self.vector >> 16) * 16 + (self.vector & 0xffff)
+    def hook(self, field=None):
+        """The address of the safe hook the INT 13h vector points at, or
+        of one of its fields."""
+        addr = (self.vector >> 16) * 16 + (self.vector & 0xffff)
+        return addr + (layout().off(f"hook.{field}") if field else 0)
 
 
 def hostile_case(forge, expect, device):
@@ -357,12 +367,13 @@ HOSTILE = [
      "is empty", True),
     ("duplicate", lambda f: [(f.spare, f.table())],
      "overlaps the image of mBFT", True),
-    ("checksum", lambda f: [(f.mbft + 12, b"X")], "bad checksum", False),
+    ("checksum", lambda f: [(f.mbft + layout().off("mbft.oem_id") + 2, b"X")],
+     "bad checksum", False),
     ("past-end", lambda f: [(0x9ffe0, f.read(f.mbft, 32))],
      "runs past the end of low memory", True),
-    ("hook-loop", lambda f: [(f.hook() + 19, f.vector.to_bytes(4, "little"))],
+    ("hook-loop", lambda f: [(f.hook("prev"), f.vector.to_bytes(4, "little"))],
      "chain loops", True),
-    ("hook-garbage", lambda f: [(f.hook() + 27, (0x12340).to_bytes(4, "little"))],
+    ("hook-garbage", lambda f: [(f.hook("mbft"), (0x12340).to_bytes(4, "little"))],
      "mBFT at 0x12340: table is not in low memory", True),
 ]
 
@@ -385,28 +396,41 @@ def check_edges(c, b, writable):
     c.eq(b.get("edges.after_before"), b.get("edges.after_after"),
          "the memory after the image is unchanged")
     c.expect(b.get("edges.after_before"), "memory after the image was read")
-    c.eq(b.get("edges.tail_before"), b.get("edges.tail_after"),
-         "the image after its first 4 KiB is unchanged")
     if writable:
+        c.eq(b.get("edges.limits"), "1048576 1048576 512 ",
+             "discard and write-zeroes advertised: 1 MiB, 512-byte granularity")
         c.eq(io.get("write_last"), "ok:512", "write of the last sector")
         c.eq(io.get("write_past"), "ENOSPC", "write past the end")
-        c.eq(io.get("discard"), "EOPNOTSUPP", "discard is not supported")
-        c.eq(io.get("zeroout"), "ok:0", "write-zeroes (written as zeroes)")
-        c.eq(b.get("edges.head_after"), b.get("edges.zero_page"),
-             "write-zeroes zeroed exactly the first 4 KiB")
+        c.eq(io.get("discard"), "ok:0", "discard")
+        c.eq(io.get("zeroout"), "ok:0", "write-zeroes")
+        c.eq(io.get("discard_range"), "exact",
+             "discard of 5 KiB at 8.5 KiB zeroes exactly its range")
+        c.eq(io.get("zeroout_range"), "exact",
+             "write-zeroes of 3 KiB at 33.5 KiB zeroes exactly its range")
+        c.eq(io.get("rest_unchanged"), "1",
+             "the device past the zeroed ranges' 64 KiB is unchanged")
         c.eq(io.get("rereadpt"), "ok:0", "BLKRRPART")
+        c.eq(b.get("edges.blkdiscard"), "0", "blkdiscard of the whole device")
+        c.eq(b.get("edges.nonzero_bytes"), "0",
+             "the whole device reads as zeroes after it")
     else:
+        c.expect((b.get("edges.limits") or "").startswith("0 0 "),
+                 f"no discard or write-zeroes advertised ({b.get('edges.limits')})")
         for op in ("write_last", "write_past", "discard", "zeroout"):
             c.expect(not io.get(op, "ok").startswith("ok"), f"{op} refused ({io.get(op)})")
+        c.expect(b.get("edges.blkdiscard") not in (None, "0"), "blkdiscard refused")
         c.eq(b.get("edges.head_before"), b.get("edges.head_after"),
              "read-only image unchanged")
+        c.eq(b.get("edges.tail_before"), b.get("edges.tail_after"),
+             "the image after its first 4 KiB is unchanged")
 
 
 def case_edges_ro(k, c):
     """I/O edge cases on a read-only ISO device: reads at, past and across
     the end, zero-length and unaligned O_DIRECT requests, flushes, O_EXCL
-    twice give defined results; every write, discard and write-zeroes is
-    refused; neither the image nor the memory after it changes."""
+    twice give defined results; no discard or write-zeroes is advertised,
+    and every write, discard, write-zeroes and blkdiscard is refused;
+    neither the image nor the memory after it changes."""
     iso = k.iso("edges", "mdbtest=edges")
     b = k.boot(c, image=iso, memdisk_args="iso raw")
     c.booted(b)
@@ -415,9 +439,12 @@ def case_edges_ro(k, c):
 
 def case_edges_rw(k, c):
     """The same on a writable hard-disk image: writes at the last sector
-    work, past the end fail with ENOSPC, discard is unsupported,
-    write-zeroes zeroes exactly its range, BLKRRPART works, and the memory
-    after the image never changes."""
+    work, past the end fail with ENOSPC; discard and write-zeroes are
+    advertised (1 MiB a request, 512-byte granularity) and each zeroes
+    exactly its 512-byte-aligned range inside a 64 KiB pattern while the
+    rest of the device stays as it was; BLKRRPART works; blkdiscard of the
+    whole device leaves only zeroes; the memory after the image never
+    changes."""
     img = images.harddisk(k.dir / "edges.img", k.kver, k.initrd,
                           "mdbtest=edges", {})
     b = k.boot(c, image=img, memdisk_args="harddisk")

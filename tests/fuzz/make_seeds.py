@@ -6,17 +6,23 @@ Each seed is in the fuzzer's input format (see fuzz_scan.c):
   u16 base memory KiB, u32 INT 13h vector, u8 range count,
   count x (u32 start, u32 length, u8 type: 0 RAM, 1 reserved),
   u8 max images, then low memory ending at 0xA0000.
-The tables and hooks follow memdisk-facts.md ("mBFT layout", "The
-safe-hook chain"). Standard library only; the output is deterministic.
+The tables and hooks are laid out as memdiskblk.h defines them (through
+tests/lib/layout.py; docs/memdisk-tables.md describes them). Standard
+library and a C compiler only; the output is deterministic.
 """
 import struct
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "lib"))
+from layout import layout  # noqa: E402
+
+L = layout()
 LOWMEM_END = 0xA0000
 BIOS_INT13 = 0xF000E3FE            # F000:E3FE
 IMG = 0x7000000
 RAM, RESERVED = 0, 1
+SIG = L.const["mbft_signature"].encode()
 
 
 def far(phys):
@@ -41,27 +47,43 @@ class Window:
 
     def mbft(self, t, diskbuf, sectors, shift=9, driveno=0x80, flags=0,
              hook=0, cmdline=None):
-        """A MEMDISK 6.04 mBFT (length 70, MDI 30 bytes) at t."""
+        """A MEMDISK 6.04 mBFT (a whole MDI, then the patch area) at t."""
         cmd = 0
         if cmdline is not None:
             addr, text = cmdline
             self.put(addr, text.encode() + b"\0")
             cmd = far(addr)
-        hdr = b"mBFT" + struct.pack("<IBB", 70, 1, 0) + b"MEMDSK" + \
-            b"Syslinux" + bytes(12) + struct.pack("<I", hook)
-        mdi = struct.pack("<HBBIII", 30, 4, 6, diskbuf, sectors, cmd) + \
-            bytes(11) + bytes([shift]) + bytes(2)
-        table = bytearray(hdr + mdi)
-        table[9] = -sum(table) & 0xFF
+        table = bytearray(L.size("mbft"))
+        for path, value in [
+                ("mbft.signature", L.const["mbft_signature"].encode()),
+                ("mbft.length", L.size("mbft")),
+                ("mbft.revision", 1),
+                ("mbft.oem_id", b"MEMDSK"),
+                ("mbft.oem_table_id", b"Syslinux"),
+                ("mbft.safe_hook", hook),
+                ("mbft.mdi.bytes", L.size("mdi")),
+                ("mbft.mdi.version_minor", 4),
+                ("mbft.mdi.version_major", 6),
+                ("mbft.mdi.diskbuf", diskbuf),
+                ("mbft.mdi.disksize", sectors),
+                ("mbft.mdi.cmdline", cmd),
+                ("mbft.mdi.sector_shift", shift)]:
+            L.put(table, 0, path, value)
+        L.put(table, 0, "mbft.checksum", -sum(table) & 0xFF)
         self.put(t, table)
-        patch = bytearray(26)          # MDI offsets 30..55
-        patch[52 - 30] = driveno
-        patch[55 - 30] = flags
-        self.put(t + 40 + 30, patch)
+        patch = bytearray(L.size("patch"))
+        L.put(patch, 0, "patch.driveno", driveno)
+        L.put(patch, 0, "patch.configflags", flags)
+        self.put(t + L.size("mbft"), patch)
 
-    def hook(self, h, prev, mbft=0, vendor=b"MEMDISK "):
-        self.put(h, b"\xeb\x1e\x90" + b"$INT13SF" + vendor +
-                 struct.pack("<III", prev, 0, mbft))
+    def hook(self, h, prev, mbft=0, vendor=L.const["hook_vendor"].encode()):
+        hook = bytearray(L.size("hook"))
+        L.put(hook, 0, "hook.jump", b"\xeb\x1e\x90")      # jmp short
+        L.put(hook, 0, "hook.signature", L.const["hook_signature"].encode())
+        L.put(hook, 0, "hook.vendor", vendor)
+        L.put(hook, 0, "hook.prev", prev)
+        L.put(hook, 0, "hook.mbft", mbft)
+        self.put(h, hook)
 
 
 def typical_map(base):
@@ -140,10 +162,11 @@ def seeds():
     w.mbft(0x9C500, IMG, 0)                         # empty
     w.mbft(0x9C600, IMG + 0x200000, 2048, shift=10)  # bad sector size
     w.mbft(0x9C700, IMG + 0x300000, 2048)
-    w.put(0x9C709, b"\x00")                         # bad checksum
+    w.put(0x9C700 + L.off("mbft.checksum"), b"\x00")    # bad checksum
     w.mbft(0x9C800, IMG + 0x400000, 2048)
-    w.put(0x9C828, b"\x1f")                         # MDI size 31
-    w.put(0x9C900, b"mBFT\xff\xff\xff\xff")         # implausible length
+    w.put(0x9C800 + L.off("mbft.mdi.bytes"), b"\x1f")   # MDI size 31
+    w.put(0x9C900, SIG)                             # implausible length
+    w.put(0x9C900 + L.off("mbft.length"), b"\xff" * 4)
     w.mbft(0x9CA00, IMG + 0x500000, 2048, shift=0)  # shift 0: 512
     ranges = [(0x1000, 0x9B000, RAM), (0x9B000, 0x2000, RESERVED),
               (0x9D000, 0x3000, RESERVED), (0x100000, IMG - 0x100000, RAM),
@@ -153,7 +176,7 @@ def seeds():
     # Forty bare signatures, more than the 32 candidate tables looked at.
     w = Window(0x9C000)
     for i in range(40):
-        w.put(0x9C000 + i * 0x80, b"mBFT")
+        w.put(0x9C000 + i * 0x80, SIG)
     w.mbft(0x9F0A0, IMG, 2048, hook=0x9F00A)
     w.hook(0x9F00A, BIOS_INT13, 0x9F0A0)
     yield "signatures", seed(w, far(0x9F00A))

@@ -25,30 +25,14 @@
 #define IMG_SIZE	0x100000u
 #define BIOS_INT13	0xf000e3feu	/* F000:E3FE, the BIOS's own handler */
 
-/* mBFT and MDI offsets (see memdisk-facts.md, "mBFT layout") */
-#define MB_LEN		4u
-#define MB_REV		8u
-#define MB_CSUM		9u
-#define MB_OEM		10u
-#define MB_TABLE_ID	16u
-#define MB_HOOK		36u
-#define MDI		40u
-#define MDI_BYTES	(MDI + 0u)
-#define MDI_MINOR	(MDI + 2u)
-#define MDI_MAJOR	(MDI + 3u)
-#define MDI_DISKBUF	(MDI + 4u)
-#define MDI_DISKSIZE	(MDI + 8u)
-#define MDI_CMDLINE	(MDI + 12u)
-#define MDI_SHIFT	(MDI + 27u)
-#define MDI_DRIVENO	(MDI + 52u)
-#define MDI_CONFIG	(MDI + 55u)
-
-/* Safe hook offsets */
-#define HK_MAGIC	3u
-#define HK_VENDOR	11u
-#define HK_PREV		19u
-#define HK_FLAGS	23u
-#define HK_MBFT		27u
+/*
+ * Offsets from the start of a table or hook, from the one definition of
+ * MEMDISK's tables in memdiskblk.h.
+ */
+#define MBFT(field)	((u32)offsetof(struct mdb_mbft, field))
+#define MBFT_LEN	((u32)sizeof(struct mdb_mbft))
+#define PATCH(field)	(MBFT_LEN + (u32)offsetof(struct mdb_mdi_patch, field))
+#define HOOK(field)	((u32)offsetof(struct mdb_safe_hook, field))
 
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -170,15 +154,15 @@ static u32 far_ptr(u32 phys)
 /* Set the checksum byte so the table's length bytes sum to 0 mod 256. */
 static void seal(u32 t)
 {
-	u32 len = get8(t + MB_LEN) | get8(t + MB_LEN + 1) << 8 |
-		  get8(t + MB_LEN + 2) << 16 | (u32)get8(t + MB_LEN + 3) << 24;
+	u32 len = get8(t + MBFT(length)) | get8(t + MBFT(length) + 1) << 8 |
+		  get8(t + MBFT(length) + 2) << 16 | (u32)get8(t + MBFT(length) + 3) << 24;
 	u8 sum = 0;
 	u32 i;
 
-	put8(t + MB_CSUM, 0);
+	put8(t + MBFT(checksum), 0);
 	for (i = 0; i < len && t + i < MDB_LOWMEM_END; i++)
 		sum += get8(t + i);
-	put8(t + MB_CSUM, (u8)-sum);
+	put8(t + MBFT(checksum), (u8)-sum);
 }
 
 /*
@@ -187,21 +171,21 @@ static void seal(u32 t)
  */
 static void plant_mbft(u32 t, u32 diskbuf, u32 sectors, u8 shift)
 {
-	put_bytes(t, "mBFT", 4);
-	put32(t + MB_LEN, MDB_MBFT_HDR + MDB_MDI_PATCHED);
-	put8(t + MB_REV, 1);
-	put_bytes(t + MB_OEM, "MEMDSK", 6);
-	put_bytes(t + MB_TABLE_ID, "Syslinux", 8);
-	put32(t + MB_HOOK, 0);
-	put16(t + MDI_BYTES, MDB_MDI_PATCHED);
-	put8(t + MDI_MINOR, 4);
-	put8(t + MDI_MAJOR, 6);
-	put32(t + MDI_DISKBUF, diskbuf);
-	put32(t + MDI_DISKSIZE, sectors);
-	put32(t + MDI_CMDLINE, 0);
-	put8(t + MDI_SHIFT, shift);
-	put8(t + MDI_DRIVENO, 0x80);
-	put8(t + MDI_CONFIG, 0);
+	put_bytes(t + MBFT(signature), MDB_MBFT_SIGNATURE, 4);
+	put32(t + MBFT(length), MBFT_LEN);
+	put8(t + MBFT(revision), 1);
+	put_bytes(t + MBFT(oem_id), "MEMDSK", 6);
+	put_bytes(t + MBFT(oem_table_id), "Syslinux", 8);
+	put32(t + MBFT(safe_hook), 0);
+	put16(t + MBFT(mdi.bytes), sizeof(struct mdb_mdi));
+	put8(t + MBFT(mdi.version_minor), 4);
+	put8(t + MBFT(mdi.version_major), 6);
+	put32(t + MBFT(mdi.diskbuf), diskbuf);
+	put32(t + MBFT(mdi.disksize), sectors);
+	put32(t + MBFT(mdi.cmdline), 0);
+	put8(t + MBFT(mdi.sector_shift), shift);
+	put8(t + PATCH(driveno), 0x80);
+	put8(t + PATCH(configflags), 0);
 	seal(t);
 }
 
@@ -233,29 +217,29 @@ static void patch32(u32 t, u32 off, u32 v)
 /* A safe hook at @h: @vendor is 8 characters, @prev a far pointer. */
 static void plant_hook(u32 h, const char *vendor, u32 prev, u32 mbft)
 {
-	put8(h, 0xeb);			/* jmp short, over the header */
-	put8(h + 1, 0x1e);
-	put8(h + 2, 0x90);
-	put_bytes(h + HK_MAGIC, "$INT13SF", 8);
-	put_bytes(h + HK_VENDOR, vendor, 8);
-	put32(h + HK_PREV, prev);
-	put32(h + HK_FLAGS, 0);
-	put32(h + HK_MBFT, mbft);
+	put8(h + HOOK(jump), 0xeb);	/* jmp short, over the header */
+	put8(h + HOOK(jump) + 1, 0x1e);
+	put8(h + HOOK(jump) + 2, 0x90);
+	put_bytes(h + HOOK(signature), MDB_HOOK_SIGNATURE, 8);
+	put_bytes(h + HOOK(vendor), vendor, 8);
+	put32(h + HOOK(prev), prev);
+	put32(h + HOOK(flags), 0);
+	put32(h + HOOK(mbft), mbft);
 }
 
 /* MEMDISK's hook for table @t, linked both ways as MEMDISK does. */
 static void plant_memdisk_hook(u32 h, u32 t, u32 prev)
 {
-	plant_hook(h, "MEMDISK ", prev, t);
-	if (t >= env_w.base && t + MDB_MBFT_HDR <= MDB_LOWMEM_END)
-		patch32(t, MB_HOOK, h);
+	plant_hook(h, MDB_HOOK_VENDOR, prev, t);
+	if (t >= env_w.base && t + MBFT(mdi) <= MDB_LOWMEM_END)
+		patch32(t, MBFT(safe_hook), h);
 }
 
 /* Put @s (and its NUL) at @phys and point table @t's command line at it. */
 static void plant_cmdline(u32 t, u32 phys, const char *s)
 {
 	put_bytes(phys, s, strlen(s) + 1);
-	patch32(t, MDI_CMDLINE, far_ptr(phys));
+	patch32(t, MBFT(mdi.cmdline), far_ptr(phys));
 }
 
 static unsigned int find(unsigned int max)
@@ -492,8 +476,8 @@ static void test_length_too_short(void)
 
 	env_setup(QEMU_BASE);
 	plant_disk(T0);
-	patch16(T0, MDI_BYTES, 25);
-	patch32(T0, MB_LEN, 65);
+	patch16(T0, MBFT(mdi.bytes), 25);
+	patch32(T0, MBFT(length), 65);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT_REFUSED(n, T0, "implausible table length");
 }
@@ -505,8 +489,8 @@ static void test_length_too_long(void)
 
 	env_setup(QEMU_BASE);
 	plant_disk(T0);
-	patch16(T0, MDI_BYTES, 1025 - MDB_MBFT_HDR);
-	patch32(T0, MB_LEN, 1025);
+	patch16(T0, MBFT(mdi.bytes), 1025 - MBFT(mdi));
+	patch32(T0, MBFT(length), 1025);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT_REFUSED(n, T0, "implausible table length");
 }
@@ -518,7 +502,7 @@ static void test_length_huge(void)
 
 	env_setup(QEMU_BASE);
 	plant_disk(T0);
-	patch32(T0, MB_LEN, 0xffffffffu);
+	patch32(T0, MBFT(length), 0xffffffffu);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT_REFUSED(n, T0, "implausible table length");
 }
@@ -554,7 +538,7 @@ static void test_signature_at_window_end(void)
 	unsigned int n;
 
 	env_setup(MDB_LOWMEM_END - 0x1000);
-	put_bytes(t, "mBFT", 4);
+	put_bytes(t, MDB_MBFT_SIGNATURE, 4);
 	plant_memdisk_hook(H0, t, BIOS_INT13);
 	env_w.int13_vector = far_ptr(H0);
 	n = find(MDB_MAX_IMAGES);
@@ -568,7 +552,7 @@ static void test_mdi_bytes_mismatch(void)
 
 	env_setup(QEMU_BASE);
 	plant_disk(T0);
-	patch16(T0, MDI_BYTES, 31);
+	patch16(T0, MBFT(mdi.bytes), 31);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT_REFUSED(n, T0, "MDI size does not match table length");
 }
@@ -580,7 +564,7 @@ static void test_bad_checksum(void)
 
 	env_setup(QEMU_BASE);
 	plant_disk(T0);
-	put8(T0 + MB_CSUM, get8(T0 + MB_CSUM) + 1);
+	put8(T0 + MBFT(checksum), get8(T0 + MBFT(checksum)) + 1);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT_REFUSED(n, T0, "bad checksum");
 }
@@ -592,7 +576,7 @@ static void test_sector_shift_10(void)
 
 	env_setup(QEMU_BASE);
 	plant_disk(T0);
-	patch8(T0, MDI_SHIFT, 10);
+	patch8(T0, MBFT(mdi.sector_shift), 10);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT_REFUSED(n, T0, "unsupported sector size");
 }
@@ -604,7 +588,7 @@ static void test_sector_shift_12(void)
 
 	env_setup(QEMU_BASE);
 	plant_disk(T0);
-	patch8(T0, MDI_SHIFT, 12);
+	patch8(T0, MBFT(mdi.sector_shift), 12);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT_REFUSED(n, T0, "unsupported sector size");
 }
@@ -663,7 +647,7 @@ static void test_bad_table_reported_once(void)
 	env_setup(QEMU_BASE);
 	plant_disk(T0);
 	plant_memdisk_hook(H0, T0, BIOS_INT13);
-	put8(T0 + MB_CSUM, get8(T0 + MB_CSUM) ^ 0x40);
+	put8(T0 + MBFT(checksum), get8(T0 + MBFT(checksum)) ^ 0x40);
 	env_w.int13_vector = far_ptr(H0);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT_REFUSED(n, T0, "bad checksum");
@@ -708,7 +692,7 @@ static void test_sector_shift_9(void)
 
 	env_setup(QEMU_BASE);
 	plant_mbft(T0, IMG_ADDR, 2880, 9);	/* a 1.44 MB floppy */
-	patch8(T0, MDI_DRIVENO, 0x00);
+	patch8(T0, PATCH(driveno), 0x00);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT_NO_MSGS();
 	EXPECT(n == 1, "n = %u", n);
@@ -725,7 +709,7 @@ static void test_sector_shift_11(void)
 
 	env_setup(QEMU_BASE);
 	plant_mbft(T0, IMG_ADDR, 3, 11);	/* 6 KiB: 4 KiB + 2 KiB */
-	patch8(T0, MDI_DRIVENO, 0xe0);
+	patch8(T0, PATCH(driveno), 0xe0);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT_NO_MSGS();
 	EXPECT(n == 1, "n = %u", n);
@@ -743,7 +727,7 @@ static void test_ro_flag(void)
 
 	env_setup(QEMU_BASE);
 	plant_disk(T0);
-	patch8(T0, MDI_CONFIG, MDB_CONFIG_READONLY | 0x04);
+	patch8(T0, PATCH(configflags), MDB_CONFIG_READONLY | 0x04);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT_NO_MSGS();
 	EXPECT(n == 1, "n = %u", n);
@@ -759,7 +743,7 @@ static void test_other_flags_writable(void)
 
 	env_setup(QEMU_BASE);
 	plant_disk(T0);
-	patch8(T0, MDI_CONFIG, 0x0e);
+	patch8(T0, PATCH(configflags), 0x0e);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT_NO_MSGS();
 	EXPECT(n == 1, "n = %u", n);
@@ -775,8 +759,8 @@ static void test_short_mdi_readonly(void)
 
 	env_setup(QEMU_BASE);
 	plant_disk(T0);
-	patch16(T0, MDI_BYTES, 26);
-	patch32(T0, MB_LEN, 66);
+	patch16(T0, MBFT(mdi.bytes), 26);
+	patch32(T0, MBFT(length), 66);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT_NO_MSGS();
 	EXPECT(n == 1, "n = %u", n);
@@ -794,8 +778,8 @@ static void test_long_mdi_readonly(void)
 
 	env_setup(QEMU_BASE);
 	plant_disk(T0);
-	patch16(T0, MDI_BYTES, 40);
-	patch32(T0, MB_LEN, 80);
+	patch16(T0, MBFT(mdi.bytes), 40);
+	patch32(T0, MBFT(length), 80);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT_NO_MSGS();
 	EXPECT(n == 1, "n = %u", n);
@@ -977,6 +961,102 @@ static void test_image_huge_iso(void)
 	EXPECT_REFUSED(n, T0, "does not end below 4 GiB");
 }
 
+/* ---- large memory maps ------------------------------------------------ */
+
+#define FRAGMENTS	3000u	/* RAM + reserved pairs below the image */
+#define PIECES		(IMG_SIZE / 0x1000)
+
+enum { WHOLE, HOLE, RAM_PAGE };
+
+/*
+ * A map of over 6000 entries, as a fragmented firmware map can give:
+ * low memory, 3000 pairs of a RAM page and a reserved page from 1 MiB
+ * up, then the image as 256 reserved 4 KiB pieces listed backwards (each
+ * pass of the coverage check finds one), with one piece missing or made
+ * RAM if asked. Returns the array to free.
+ */
+static struct mdb_range *big_map(int flaw)
+{
+	const unsigned int count = 2 + 2 * FRAGMENTS + PIECES;
+	struct mdb_range *r = calloc(count, sizeof(*r));
+	unsigned int i, n = 0;
+
+	if (!r) {
+		fprintf(stderr, "harness: out of memory\n");
+		abort();
+	}
+	r[n++] = (struct mdb_range){ 0x1000, env_w.base, MDB_MEM_RAM };
+	r[n++] = (struct mdb_range){ env_w.base, MDB_LOWMEM_END,
+				     MDB_MEM_RESERVED };
+	for (i = 0; i < FRAGMENTS; i++) {
+		u64 a = 0x100000 + i * 0x2000ull;
+
+		r[n++] = (struct mdb_range){ a, a + 0x1000, MDB_MEM_RAM };
+		r[n++] = (struct mdb_range){ a + 0x1000, a + 0x2000,
+					     MDB_MEM_RESERVED };
+	}
+	for (i = PIECES; i-- > 0; ) {
+		u64 a = IMG_ADDR + i * 0x1000ull;
+		enum mdb_mem_type t = MDB_MEM_RESERVED;
+
+		if (i == PIECES / 2 && flaw == HOLE)
+			a = IMG_END;	/* listed, but elsewhere */
+		if (i == PIECES / 2 && flaw == RAM_PAGE)
+			t = MDB_MEM_RAM;
+		r[n++] = (struct mdb_range){ a, a + 0x1000, t };
+	}
+	env_map.ranges = r;
+	env_map.count = n;
+	return r;
+}
+
+/* Over 6000 entries: the image is found, no message. */
+static void test_map_thousands(void)
+{
+	struct mdb_range *r;
+	unsigned int n;
+
+	env_setup(QEMU_BASE);
+	r = big_map(WHOLE);
+	plant_disk(T0);
+	n = find(MDB_MAX_IMAGES);
+	env_map.ranges = env_ranges;
+	free(r);
+	EXPECT_NO_MSGS();
+	EXPECT(n == 1 && out[0].addr == IMG_ADDR && out[0].size == IMG_SIZE,
+	       "n = %u", n);
+}
+
+/* One page missing from the image among thousands of entries. */
+static void test_map_thousands_hole(void)
+{
+	struct mdb_range *r;
+	unsigned int n;
+
+	env_setup(QEMU_BASE);
+	r = big_map(HOLE);
+	plant_disk(T0);
+	n = find(MDB_MAX_IMAGES);
+	env_map.ranges = env_ranges;
+	free(r);
+	EXPECT_REFUSED(n, T0, "is not inside firmware-reserved memory");
+}
+
+/* One page of the image is System RAM, among thousands of entries. */
+static void test_map_thousands_ram_page(void)
+{
+	struct mdb_range *r;
+	unsigned int n;
+
+	env_setup(QEMU_BASE);
+	r = big_map(RAM_PAGE);
+	plant_disk(T0);
+	n = find(MDB_MAX_IMAGES);
+	env_map.ranges = env_ranges;
+	free(r);
+	EXPECT_REFUSED(n, T0, "overlaps System RAM");
+}
+
 /* ---- several MEMDISK instances ----------------------------------------- */
 
 /* Chained MEMDISK as seen: inner at 0x9e400, outer at 0x9f000. */
@@ -1091,7 +1171,7 @@ static void test_hook_past_window_end(void)
 	unsigned int n;
 
 	env_setup(QEMU_BASE);
-	plant_hook(h, "MEMDISK ", BIOS_INT13, T0);
+	plant_hook(h, MDB_HOOK_VENDOR, BIOS_INT13, T0);
 	env_w.int13_vector = far_ptr(h);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT_NO_MSGS();
@@ -1122,7 +1202,7 @@ static void test_chain_self_loop(void)
 	unsigned int n;
 
 	env_setup(QEMU_BASE);
-	plant_hook(H0, "MEMDISK ", far_ptr(H0), T0 + 0x100);
+	plant_hook(H0, MDB_HOOK_VENDOR, far_ptr(H0), T0 + 0x100);
 	env_w.int13_vector = far_ptr(H0);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT(n == 0, "n = %u", n);
@@ -1158,7 +1238,7 @@ static void test_hook_mbft_outside_window(void)
 		unsigned int n;
 
 		env_setup(QEMU_BASE);
-		plant_hook(H0, "MEMDISK ", BIOS_INT13, bad[i]);
+		plant_hook(H0, MDB_HOOK_VENDOR, BIOS_INT13, bad[i]);
 		env_w.int13_vector = far_ptr(H0);
 		n = find(MDB_MAX_IMAGES);
 		EXPECT_REFUSED(n, bad[i], "table is not in low memory");
@@ -1174,7 +1254,7 @@ static void test_hook_mbft_garbage(void)
 	env_setup(QEMU_BASE);
 	for (i = 0; i < 256; i++)
 		put8(0x9f300 + i, (u8)(i * 37 + 11));
-	plant_hook(H0, "MEMDISK ", BIOS_INT13, g);
+	plant_hook(H0, MDB_HOOK_VENDOR, BIOS_INT13, g);
 	env_w.int13_vector = far_ptr(H0);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT_REFUSED(n, g, "no mBFT signature");
@@ -1319,7 +1399,7 @@ static void test_too_many_tables(void)
 
 	env_setup(0x9c000);
 	for (i = 0; i < count; i++)
-		put_bytes(0x9c000 + i * 0x80, "mBFT", 4);
+		put_bytes(0x9c000 + i * 0x80, MDB_MBFT_SIGNATURE, 4);
 	/* a valid table after them is not looked at: the bound holds */
 	plant_disk(0x9c000 + count * 0x80);
 	n = find(MDB_MAX_IMAGES);
@@ -1345,7 +1425,7 @@ static void test_over_max_tables_reported_once(void)
 
 	env_setup(0x9c000);
 	for (i = 0; i < MDB_MAX_TABLES; i++)
-		put_bytes(0x9c000 + i * 0x80, "mBFT", 4);
+		put_bytes(0x9c000 + i * 0x80, MDB_MBFT_SIGNATURE, 4);
 	plant_disk(last);
 	plant_memdisk_hook(H0, last, BIOS_INT13);
 	env_w.int13_vector = far_ptr(H0);
@@ -1369,9 +1449,9 @@ static void test_signatures_everywhere(void)
 
 	env_setup(base);
 	for (a = base; a < MDB_LOWMEM_END; a += 16)
-		put_bytes(a, "mBFT", 4);
+		put_bytes(a, MDB_MBFT_SIGNATURE, 4);
 	env_w.int13_vector = far_ptr(0x50000);
-	plant_hook(0x50000, "MEMDISK ", far_ptr(0x50000), 0x60000);
+	plant_hook(0x50000, MDB_HOOK_VENDOR, far_ptr(0x50000), 0x60000);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT(n == 0, "n = %u", n);
 	EXPECT(!bad_msg, "a message was not NUL-terminated");
@@ -1417,7 +1497,7 @@ static void test_cmdline_to_window_end(void)
 	env_setup(QEMU_BASE);
 	plant_disk(T0);
 	put_bytes(MDB_LOWMEM_END - 5, "abcde", 5);
-	patch32(T0, MDI_CMDLINE, far_ptr(MDB_LOWMEM_END - 5));
+	patch32(T0, MBFT(mdi.cmdline), far_ptr(MDB_LOWMEM_END - 5));
 	n = find(MDB_MAX_IMAGES);
 	EXPECT(n == 1, "n = %u", n);
 	EXPECT(!strcmp(out[0].cmdline, "abcde"), "cmdline \"%s\"",
@@ -1438,7 +1518,7 @@ static void test_cmdline_outside_window(void)
 
 		env_setup(QEMU_BASE);
 		plant_disk(T0);
-		patch32(T0, MDI_CMDLINE, ptr[i]);
+		patch32(T0, MBFT(mdi.cmdline), ptr[i]);
 		n = find(MDB_MAX_IMAGES);
 		EXPECT(n == 1, "n = %u", n);
 		EXPECT(out[0].cmdline[0] == '\0', "pointer %#x: cmdline \"%s\"",
@@ -1589,6 +1669,9 @@ static const struct {
 	CASE(image_below_1m),
 	CASE(image_past_4g),
 	CASE(image_huge_iso),
+	CASE(map_thousands),
+	CASE(map_thousands_hole),
+	CASE(map_thousands_ram_page),
 	CASE(two_instances),
 	CASE(two_instances_overlap),
 	CASE(chain_inner_zeroed),

@@ -3,7 +3,9 @@
  * Guest-side I/O tool for the end-to-end tests, built statically on the
  * host and put in the test initramfs.
  *
- *   mdbio edges DEV      I/O edge cases; one "@@ io.NAME RESULT" line each
+ *   mdbio edges DEV      I/O edge cases; one "@@ io.NAME RESULT" line each;
+ *                        on a writable DEV also discard and write-zeroes of
+ *                        unaligned ranges, checked byte for byte
  *   mdbio stress DEV SECONDS THREADS
  *                        mixed verified reads and writes, then a full
  *                        re-read; "@@ stress.* N" lines
@@ -56,16 +58,104 @@ static void say(const char *name, long rc)
 	fflush(stdout);
 }
 
+#define REGION (64 * 1024)	/* the part zero_ranges() writes */
+
+static unsigned char pattern(uint64_t i)
+{
+	return (unsigned char)(i * 131 + 7) | 1;	/* never zero */
+}
+
+/* Read [off, off + len) of the device with O_DIRECT; 0 on success. */
+static int read_all(int dfd, unsigned char *buf, uint64_t off, uint64_t len)
+{
+	while (len) {
+		ssize_t n = pread(dfd, buf, len > (1 << 20) ? 1 << 20 : len, off);
+
+		if (n <= 0)
+			return -1;
+		buf += n;
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/*
+ * Fill the first REGION bytes with a pattern, then discard and write-zero
+ * ranges aligned to 512 bytes but not to pages: each must zero exactly its
+ * range ("exact", else "mismatch@OFFSET" of the first wrong byte), and the
+ * rest of the device must not change ("io.rest_unchanged 1").
+ */
+static void zero_ranges(int fd, int dfd, uint64_t size)
+{
+	static const struct {
+		const char *name;
+		unsigned long req;
+		uint64_t off, len;
+	} op[] = {
+		{ "discard_range", BLKDISCARD, 8704, 5120 },
+		{ "zeroout_range", BLKZEROOUT, 34304, 3072 },
+	};
+	unsigned char *want, *got, *rest, *rest2;
+	uint64_t i, range[2];
+	unsigned int k;
+
+	if (size < 2 * REGION || posix_memalign((void **)&want, BLK, REGION) ||
+	    posix_memalign((void **)&got, BLK, REGION) ||
+	    posix_memalign((void **)&rest, BLK, size - REGION) ||
+	    posix_memalign((void **)&rest2, BLK, size - REGION)) {
+		printf("@@ io.zero_ranges setup-failed\n");
+		return;
+	}
+	if (read_all(dfd, rest, REGION, size - REGION)) {
+		printf("@@ io.zero_ranges read-failed\n");
+		return;
+	}
+	for (i = 0; i < REGION; i++)
+		want[i] = pattern(i);
+	if (pwrite(dfd, want, REGION, 0) != REGION) {
+		say("zero_ranges", -1);
+		return;
+	}
+	for (k = 0; k < sizeof(op) / sizeof(op[0]); k++) {
+		range[0] = op[k].off;
+		range[1] = op[k].len;
+		if (ioctl(fd, op[k].req, range) < 0 ||
+		    read_all(dfd, got, 0, REGION)) {
+			say(op[k].name, -1);
+			continue;
+		}
+		memset(want + op[k].off, 0, op[k].len);
+		for (i = 0; i < REGION && got[i] == want[i]; i++)
+			;
+		if (i == REGION)
+			printf("@@ io.%s exact\n", op[k].name);
+		else
+			printf("@@ io.%s mismatch@%llu\n", op[k].name,
+			       (unsigned long long)i);
+	}
+	printf("@@ io.rest_unchanged %d\n",
+	       !read_all(dfd, rest2, REGION, size - REGION) &&
+	       !memcmp(rest, rest2, size - REGION));
+	fflush(stdout);
+	free(want);
+	free(got);
+	free(rest);
+	free(rest2);
+}
+
 static int edges(const char *dev)
 {
 	uint64_t size = 0, range[2];
 	char *buf, *odd;
+	int fd, fd2, dfd, writable = 1;
 	long rc;
-	int fd, fd2, dfd;
 
 	fd = open(dev, O_RDWR);
-	if (fd < 0)
+	if (fd < 0) {
+		writable = 0;
 		fd = open(dev, O_RDONLY);
+	}
 	dfd = open(dev, (fd >= 0 ? O_RDWR : O_RDONLY) | O_DIRECT);
 	if (dfd < 0)
 		dfd = open(dev, O_RDONLY | O_DIRECT);
@@ -97,6 +187,8 @@ static int edges(const char *dev)
 	say("zeroout", ioctl(fd, BLKZEROOUT, range));
 	range[0] = size;
 	say("zeroout_past", ioctl(fd, BLKZEROOUT, range));
+	if (writable)
+		zero_ranges(fd, dfd, size);
 	say("rereadpt", ioctl(fd, BLKRRPART, 0));
 	fd2 = open(dev, O_RDONLY | O_EXCL);
 	say("excl_first", fd2);

@@ -10,5 +10,9 @@ typedef unsigned char u8;
 typedef unsigned short u16;
 typedef unsigned int u32;
 typedef unsigned long long u64;	/* as in the kernel, so %llx fits */
+typedef u16 __le16;		/* the kernel's are __bitwise for sparse */
+typedef u32 __le32;
+
+#define __packed	__attribute__((packed))
 
 #endif

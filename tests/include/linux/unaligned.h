@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Userspace stand-in for <linux/unaligned.h>: little-endian reads at any
+ * address, byte by byte (so also right on a big-endian host).
+ */
+#ifndef MDB_SHIM_LINUX_UNALIGNED_H
+#define MDB_SHIM_LINUX_UNALIGNED_H
+
+#include <linux/types.h>
+
+static inline u16 get_unaligned_le16(const void *p)
+{
+	const u8 *b = p;
+
+	return (u16)(b[0] | b[1] << 8);
+}
+
+static inline u32 get_unaligned_le32(const void *p)
+{
+	const u8 *b = p;
+
+	return (u32)b[0] | (u32)b[1] << 8 | (u32)b[2] << 16 | (u32)b[3] << 24;
+}
+
+#endif
