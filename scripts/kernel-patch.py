@@ -163,10 +163,17 @@ def needs_parens(toks):
 
 # ---- preprocessor conditionals on the kernel version ----------------------
 
-def eval_version(expr, code):
+def decided(expr):
+    """Does this #if test something the tree decides: its version, or
+    __KERNEL__ (always defined in the tree)?"""
+    return "LINUX_VERSION_CODE" in expr or "__KERNEL__" in expr
+
+
+def eval_version(expr, code, kernel=True):
     e = re.sub(r"KERNEL_VERSION\s*\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*\)",
                lambda m: str(version_code(tuple(map(int, m.groups())))), expr)
     e = e.replace("LINUX_VERSION_CODE", str(code))
+    e = re.sub(r"defined\s*\(?\s*__KERNEL__\s*\)?", str(int(kernel)), e)
     e = re.sub(r"/\*.*?\*/", " ", e)
     if not re.fullmatch(r"[\d\s()<>=!&|]*", e):
         raise GenError(f"cannot evaluate #if {expr.strip()}")
@@ -175,9 +182,11 @@ def eval_version(expr, code):
     return bool(eval(e, {"__builtins__": {}}))  # digits and operators only
 
 
-def resolve_versions(text, code, name):
-    """Keep what the tree's version compiles; drop the version tests."""
-    out, stack = [], []  # stack: [is_version, active, taken]
+def resolve_versions(text, code, name, kernel=True):
+    """Keep what the tree's version compiles (with __KERNEL__ defined, or
+    not for kernel=False: what userspace builds of a shared header see);
+    drop the tests the tree decides."""
+    out, stack = [], []  # stack: [decided, active, taken]
     for line in text.split("\n"):
         m = re.match(r"\s*#\s*(if|ifdef|ifndef|elif|else|endif)\b(.*)", line)
         active = all(s[1] for s in stack)
@@ -186,9 +195,13 @@ def resolve_versions(text, code, name):
                 out.append(line)
             continue
         kw, rest = m.groups()
+        if kw in ("ifdef", "ifndef") and rest.split()[:1] == ["__KERNEL__"]:
+            v = kernel == (kw == "ifdef")
+            stack.append([True, v, v])
+            continue
         if kw in ("if", "ifdef", "ifndef"):
-            if "LINUX_VERSION_CODE" in rest:
-                v = eval_version(rest, code)
+            if kw == "if" and decided(rest):
+                v = eval_version(rest, code, kernel)
                 stack.append([True, v, v])
                 continue
             stack.append([False, True, True])
@@ -196,10 +209,10 @@ def resolve_versions(text, code, name):
             raise GenError(f"{name}: #{kw} without #if")
         elif kw == "elif" and stack[-1][0]:
             s = stack[-1]
-            s[1] = not s[2] and eval_version(rest, code)
+            s[1] = not s[2] and eval_version(rest, code, kernel)
             s[2] = s[2] or s[1]
             continue
-        elif kw == "elif" and "LINUX_VERSION_CODE" in rest:
+        elif kw == "elif" and decided(rest):
             raise GenError(f"{name}: version #elif after another test")
         elif kw == "else" and stack[-1][0]:
             stack[-1][1] = not stack[-1][2]
@@ -507,6 +520,12 @@ def place_items(text, items, aliases):
     return text
 
 
+def include_key(inc):
+    """<linux/...> first, then <asm/...>, then the rest, each sorted."""
+    inc = inc.strip()
+    return ({"<linux/": 0, "<asm/": 1}.get(inc[:inc.find("/") + 1], 2), inc)
+
+
 def add_includes(text, includes):
     have = set(re.findall(r"^#include\s+(\S+)", text, re.M))
     for inc in includes:
@@ -516,7 +535,8 @@ def add_includes(text, includes):
         idx = [n for n, ln in enumerate(lines) if re.match(r"#include\s+<", ln)]
         if not idx:
             raise GenError(f"no #include <...> block for {inc}")
-        pos = next((n for n in idx if lines[n] > f"#include {inc}"), idx[-1] + 1)
+        pos = next((n for n in idx if include_key(lines[n][9:]) > include_key(inc)),
+                   idx[-1] + 1)
         lines.insert(pos, f"#include {inc}")
         text = "\n".join(lines)
     return text
@@ -524,27 +544,54 @@ def add_includes(text, includes):
 
 # ---- the in-tree files ------------------------------------------------------
 
+def project_includes(text):
+    return re.findall(r'^#include\s+"([^"]+)"', text, re.M)
+
+
+def system_includes(text):
+    return set(re.findall(r"^#include\s+(<[^>]+>)", text, re.M))
+
+
 def driver_files(version):
     """{path in the tree: text} for drivers/block/memdisk/."""
     code = version_code(version)
-    compat_text = resolve_versions((ROOT / "compat.h").read_text(), code, "compat.h")
-    compat = Compat(compat_text)
-    files = {}
-    sources = sorted(p for p in ROOT.iterdir()
-                     if p.suffix in (".c", ".h") and p.name != "compat.h")
+    raw = (ROOT / "compat.h").read_text()
+    compat = Compat(resolve_versions(raw, code, "compat.h"))
+    # What a shared header needs of compat.h: its part for every build.
+    shared = Compat(resolve_versions(raw, code, "compat.h", kernel=False))
+    sources = sorted((p for p in ROOT.iterdir()
+                      if p.suffix in (".c", ".h") and p.name != "compat.h"),
+                     key=lambda p: (p.suffix != ".h", p.name))
+    texts = {}
     for src in sources:
         text = resolve_versions(src.read_text(), code, src.name)
-        if re.search(r'^#include\s+"compat\.h"\n', text, re.M):
+        if "compat.h" in project_includes(text):
             text = re.sub(r'^#include\s+"compat\.h"\n', "", text, flags=re.M)
-            text = add_includes(text, compat.includes)
-            text = place_items(text, compat.items, compat.aliases)
+            if src.suffix == ".h":
+                text = add_includes(text, shared.includes)
+            else:
+                have = system_includes(text)
+                for h in project_includes(text):
+                    have |= system_includes(texts.get(h, ""))
+                text = add_includes(text, [i for i in compat.includes
+                                           if i not in have])
+        texts[src.name] = text
+    # What compat.h keeps for this tree moves in front of its first user,
+    # in the first .c file that uses it.
+    for name, item in compat.items:
+        users = [f for f in texts if f.endswith(".c") and first_use(texts[f], name)]
+        if users:
+            texts[users[0]] = place_items(texts[users[0]], [(name, item)],
+                                          compat.aliases)
+    files = {}
+    for fname, text in texts.items():
         text = substitute(text, compat.aliases)
         left = [w for w in ("compat.h", "LINUX_VERSION_CODE", "KERNEL_VERSION",
                             *compat.aliases) if re.search(rf"\b{re.escape(w)}\b",
                                                           strip_comments(text))]
         if left:
-            raise GenError(f"{src.name}: still uses {left} after resolution")
-        files[f"{DIR}/{src.name}"] = text
+            raise GenError(f"{fname}: still uses {left} after resolution")
+        files[f"{DIR}/{fname}"] = text
     files[f"{DIR}/Makefile"] = kbuild_makefile()
     files[f"{DIR}/Kconfig"] = (UPSTREAM / "Kconfig").read_text()
     return files
