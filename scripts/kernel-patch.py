@@ -566,6 +566,8 @@ def driver_files(version):
     for src in sources:
         text = resolve_versions(src.read_text(), code, src.name)
         if "compat.h" in project_includes(text):
+            # The line goes, and with it the blank line of its group.
+            text = re.sub(r'\n\n#include\s+"compat\.h"\n(?=\n)', "\n", text)
             text = re.sub(r'^#include\s+"compat\.h"\n', "", text, flags=re.M)
             if src.suffix == ".h":
                 text = add_includes(text, shared.includes)

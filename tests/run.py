@@ -3,8 +3,10 @@
 
 Runs, in order: static checks (tests/static.py), unit tests and a bounded
 fuzz run (tests/unit/Makefile), the QEMU boots (tests/e2e/run.py) and the
-kernel matrix (tests/matrix.py) and the e2e cases under a debug kernel
-(tests/debug/run.py); those two are skipped when e2e filters are given.
+kernel matrix (tests/matrix.py), the e2e cases under a debug kernel
+(tests/debug/run.py), the distribution tests (tests/distro/run.py) and
+the upstream route (tests/upstream/run.py); those are skipped when e2e
+filters are given.
 Each part prints PASS/FAIL lines and its own summary; this sums them.
 A part that dies without a summary counts as one failure.
 
@@ -63,6 +65,8 @@ def main(args):
     if not args:
         parts.append(("matrix", [sys.executable, "tests/matrix.py"]))
         parts.append(("debug", [sys.executable, "tests/debug/run.py"]))
+        # After debug: its kernel is also the series' =m build.
+        parts.append(("upstream", [sys.executable, "tests/upstream/run.py"]))
         parts.append(("distro", [sys.executable, "tests/distro/run.py"]))
     passed = failed = 0
     for name, cmd in parts:
