@@ -20,9 +20,14 @@ frag=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
 shift 2
 top=${MDB_MATRIX_CACHE:-/var/cache/memdiskblk}/linux
 mkdir -p "$top"
-exec 9>"$top/.lock"
-flock 9
-tree=$(MDB_KERNEL_LOCKED=1 sh "$here/scripts/kernel-tree.sh" ${MDB_KERNEL_TARBALL:+"$MDB_KERNEL_TARBALL"})
+# One build per directory at a time; the tree must not be remade under a
+# build (kernel-tree.sh takes its lock alone for that), other builds from
+# it may run beside.
+exec 8>"$top/$name.lock"
+flock 8
+tree=$(sh "$here/scripts/kernel-tree.sh" ${MDB_KERNEL_TARBALL:+"$MDB_KERNEL_TARBALL"})
+exec 9>"${tree%-memdiskblk}.lock"
+flock -s 9
 out=$top/$name
 kmake() { make -C "$tree" O="$out" INSTALL_MOD_PATH="$out/root" "$@"; }
 

@@ -14,10 +14,6 @@ set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 top=${MDB_MATRIX_CACHE:-/var/cache/memdiskblk}/linux
 mkdir -p "$top"
-if [ -z "${MDB_KERNEL_LOCKED:-}" ]; then
-	exec 9>"$top/.lock"
-	flock 9
-fi
 
 tarball=${1:-$(find /usr/src -maxdepth 1 -name 'linux-source-*.tar.xz' | sort -V | tail -n 1)}
 [ -f "$tarball" ] || { echo "kernel-tree: no linux-source tarball (${tarball:-/usr/src})" >&2; exit 1; }
@@ -25,13 +21,21 @@ name=$(basename "$tarball" .tar.xz)
 pristine=$top/$name
 tree=$top/$name-memdiskblk
 
+# Readers (this script when nothing changed, and every build from the tree,
+# scripts/kernel-build.sh) share the lock; remaking a tree takes it alone.
+exec 9>"$top/$name.lock"
+flock -s 9
+
 want=$(sha256sum "$tarball" | cut -c1-16)
 if [ "$(cat "$pristine.stamp" 2>/dev/null)" != "$want" ]; then
-	rm -rf "$pristine" "$pristine.new" "$tree" "$tree.stamp"
-	mkdir -p "$pristine.new"
-	tar -xJf "$tarball" -C "$pristine.new" --strip-components=1
-	mv "$pristine.new" "$pristine"
-	echo "$want" > "$pristine.stamp"
+	flock -x 9
+	if [ "$(cat "$pristine.stamp" 2>/dev/null)" != "$want" ]; then
+		rm -rf "$pristine" "$pristine.new" "$tree" "$tree.stamp"
+		mkdir -p "$pristine.new"
+		tar -xJf "$tarball" -C "$pristine.new" --strip-components=1
+		mv "$pristine.new" "$pristine"
+		echo "$want" > "$pristine.stamp"
+	fi
 fi
 
 series=$(mktemp -d)
@@ -41,6 +45,9 @@ python3 "$here/scripts/kernel-patch.py" --ksrc "$pristine" --out "$series" >/dev
 diffs=$(for p in "$series"/000[1-9]-*.patch; do sed -n '/^diff --git /,$p' "$p"; done |
 	sha256sum | cut -c1-16)
 want="$want-$diffs"
+if [ "$(cat "$tree.stamp" 2>/dev/null)" != "$want" ]; then
+	flock -x 9
+fi
 if [ "$(cat "$tree.stamp" 2>/dev/null)" != "$want" ]; then
 	rm -rf "$tree.new"
 	cp -al "$pristine" "$tree.new"
