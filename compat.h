@@ -46,6 +46,16 @@
 #define MDB_MQ_F_NO_SCHED	BLK_MQ_F_NO_SCHED
 #endif
 
+/*
+ * 7.0 added kzalloc_obj(), which takes the object (its type) rather than
+ * a size, and checkpatch asks for it in place of kzalloc(sizeof(...)).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0)
+#define mdb_kzalloc_obj(obj)	kzalloc_obj(obj)
+#else
+#define mdb_kzalloc_obj(obj)	kzalloc(sizeof(obj), GFP_KERNEL)
+#endif
+
 /* 5.15 added bvec_kmap_local(); before it, kmap_atomic() of the page. */
 static inline void *mdb_kmap_bvec(struct bio_vec *bv)
 {

@@ -556,7 +556,7 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 	struct gendisk *disk;
 	int err;
 
-	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	dev = mdb_kzalloc_obj(*dev);
 	if (!dev)
 		return -ENOMEM;
 	dev->img = *img;
