@@ -13,8 +13,9 @@ def case_lockdown(k, c):
     unsigned copy of the module and /dev/mem are refused and securityfs
     says [integrity] (lockdown is really on); the module signed with the
     debug tree's key loads and autodetects the image byte for byte;
-    image= (a hardware parameter) is refused by the kernel with one
-    Lockdown line, the module does not load and there is no device;
+    image= (a hardware parameter) is refused by the kernel, with one
+    Lockdown line and its own line naming the parameter (the driver never
+    runs), the module does not load and there is no device;
     readonly=1, not a hardware parameter, still works."""
     tree = k.kdir
     signed = k.dir / "memdiskblk-signed.ko"
@@ -45,6 +46,8 @@ def case_lockdown(k, c):
     c.eq(b.get("param.loaded"), "0", "the module did not load with image=")
     refusals = re.findall(r"Lockdown: modprobe: unsafe module parameters is restricted", d)
     c.eq(len(refusals), 1, "one Lockdown line for image=")
+    c.eq(len(re.findall(r"memdiskblk: `[^']*' invalid for parameter `image'", d)), 1,
+         "and the kernel's one line naming the parameter")
     c.expect(not [ln for ln in d.splitlines() if "memdiskblk:" in ln and "refused" in ln],
              "the driver itself refused nothing")
     c.eq(b.get("ro.modprobe"), "0", "readonly=1 is accepted under lockdown")
