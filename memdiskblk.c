@@ -32,7 +32,14 @@
 #include "memdiskblk_scan.c"
 
 #define MDB_MINORS		16	/* the disk and 15 partitions */
-#define MDB_QUEUE_DEPTH		64
+/*
+ * The tag set's memory (a queue's requests, tags and context) grows with
+ * queues x depth, so both are bounded: beyond MDB_MAX_HW_QUEUES CPUs share
+ * queues. A request holds its tag only while queue_rq copies, so a small
+ * depth per queue suffices.
+ */
+#define MDB_MAX_HW_QUEUES	4
+#define MDB_QUEUE_DEPTH		32
 #define MDB_MAX_HW_SECTORS	2048	/* 1 MiB requests */
 #define MDB_MAX_ZERO_SECTORS	2048	/* 1 MiB of memset per request too */
 #define MDB_MAX_SEGMENTS	256
@@ -632,7 +639,8 @@ static int mdb_init_tag_set(void)
 	struct blk_mq_tag_set *set = &mdb_tag_set;
 
 	set->ops = &mdb_mq_ops;
-	set->nr_hw_queues = num_online_cpus();
+	set->nr_hw_queues = min_t(unsigned int, num_online_cpus(),
+				  MDB_MAX_HW_QUEUES);
 	set->queue_depth = MDB_QUEUE_DEPTH;
 	set->numa_node = NUMA_NO_NODE;
 	/* An I/O scheduler would only add a lock in front of a memcpy. */

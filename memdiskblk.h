@@ -4,7 +4,8 @@
  *
  * Everything here is shared by the kernel module and by the userspace unit
  * tests and fuzzer, which compile memdiskblk_scan.c as it is. So it uses
- * only fixed-width types, memcmp/memset and vsnprintf.
+ * only fixed-width types, memcmp/memset, vsnprintf, offsetof/static_assert
+ * and the unaligned little-endian accessors.
  */
 #ifndef MEMDISKBLK_H
 #define MEMDISKBLK_H

@@ -2,7 +2,8 @@
 # Guest side of `make bench`, sourced by tests/e2e/guest/init (busybox sh)
 # for mdbtest=bench. mdbarg=MODE,RUNS,COUNT,WHO: MODE "speed" measures
 # every contender side by side, "tune" memdiskblk under each queue
-# setting, "mem" the memory that WHO (memdisk or phram) takes. Each figure
+# setting, "mem" the memory that WHO (memdisk or phram) takes, "ab" two
+# builds of memdiskblk in turns (WHO: rand or mem). Each figure
 # is one "@@ bench.METRIC.CONTENDER.RUN NS AMOUNT" line from mdbbench;
 # tests/bench/run.py turns them into the report.
 
@@ -162,9 +163,47 @@ bench_tune() {
 	done
 }
 
+# Build A (the initramfs's memdiskblk) against build B (/bench/b.ko) in
+# turns in this one boot, so that both see the same guest and host load;
+# each run pairs them back to back, A first in odd runs, B in even ones.
+# WHO "rand": 4 KiB random reads; "mem": what a load takes (after one
+# unmeasured load of each, so that the mapping's page tables exist).
+bench_ab() {
+	snap() { drop; echo "$(($(mem MemAvailable) + $(pcp))) $(mem Slab)"; }
+	on() {
+		if [ "$1" = a ]; then
+			modprobe memdiskblk
+		else
+			insmod /bench/b.ko
+		fi && ready /dev/memdisk0
+	}
+	if [ "$WHO" = mem ]; then
+		for v in a b; do on $v && rmmod memdiskblk; done
+	fi
+	r=1
+	while [ "$r" -le "$RUNS" ]; do
+		order="a b"
+		[ $((r % 2)) = 0 ] && order="b a"
+		for v in $order; do
+			[ "$WHO" = mem ] && before=$(snap)
+			on "$v" || { say bench.error "build $v did not load"; return; }
+			[ "$r" = 1 ] && say "bench.queues.$v" "$(find /sys/block/memdisk0/mq -mindepth 1 -maxdepth 1 | wc -l) $(cat /sys/block/memdisk0/queue/nr_requests)"
+			if [ "$WHO" = mem ]; then
+				say "bench.abmem.$v.$r" "$before $(snap)"
+			else
+				mdbbench rand "rand_1.$v.$r" /dev/memdisk0 direct 1 "$COUNT"
+				mdbbench rand "rand_n.$v.$r" /dev/memdisk0 direct "$JOBS" "$COUNT"
+			fi
+			rmmod memdiskblk
+		done
+		r=$((r + 1))
+	done
+}
+
 case "$MODE" in
 speed) bench_speed ;;
 tune) bench_tune ;;
 mem) bench_mem ;;
+ab) bench_ab ;;
 *) say bench.error "unknown mode $MODE" ;;
 esac

@@ -20,14 +20,21 @@ not both claim one range. A carved range of the same RAM, mapped the same
 way (write-back), gives pmem's I/O path the same memory to copy from.
 
 Further boots load only memdiskblk and phram + mtdblock over 64 MiB,
-512 MiB and 2 GiB images to show how the drivers' memory grows with size.
+512 MiB and 2 GiB images to show how the drivers' memory grows with size,
+and memdiskblk alone in a guest with --mem-cpus vCPUs (8) to show that it
+does not grow with the CPU count.
+
+--only ab --ko A.ko --ko-b B.ko: two builds of memdiskblk in turns in one
+guest, for A/B comparisons of driver changes: 4 KiB random reads with 2
+vCPUs, then the memory a load takes with --mem-cpus vCPUs.
 
 Every figure is the median of --runs runs (runs interleaved across the
 contenders), with the lowest and highest. Output: a table here, and
 results.json and bench.png (gnuplot) in --out.
 
 Usage: tests/bench/run.py [--size MIB] [--runs N] [--mem-runs N] [--count N]
-                          [--mem-sizes 64,512,2048] [--out DIR] [--kernel SUBSTR]
+                          [--mem-sizes 64,512,2048] [--mem-cpus 8]
+                          [--out DIR] [--kernel SUBSTR]
 """
 import argparse
 import json
@@ -65,7 +72,7 @@ METRICS = [  # key, heading, unit, amount per ns -> unit
 class Guest:
     """The kernel, module and benchmark initramfs every boot shares."""
 
-    def __init__(self, kver, out, ko=None, append=""):
+    def __init__(self, kver, out, ko=None, append="", ko_b=None):
         self.kver = kver
         self.append = append
         self.out = out
@@ -78,27 +85,31 @@ class Guest:
         tool = out / "mdbbench"
         images.run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-pthread",
                     "-o", str(tool), str(HERE / "mdbbench.c")])
-        self.initrd = images.initramfs(
-            kver, ko, name="-bench", modules=MODULES,
-            files={"/bin/mdbbench": tool, "/bench/guest.sh": HERE / "guest.sh"})
+        files = {"/bin/mdbbench": tool, "/bench/guest.sh": HERE / "guest.sh"}
+        if ko_b:
+            files["/bench/b.ko"] = out / "b.ko"
+            images.run(["strip", "--strip-debug", "-o", str(files["/bench/b.ko"]),
+                        str(ko_b)])
+        self.initrd = images.initramfs(kver, ko, name="-bench",
+                                       modules=MODULES, files=files)
 
-    def run(self, name, mib, arg, mem, cmdline="", boots=1):
-        """Boot an ISO of about mib MiB boots times; return each boot's
-        bench lines as a dict."""
+    def run(self, name, mib, arg, mem, cmdline="", boots=1, cpus=2):
+        """Boot an ISO of about mib MiB boots times with cpus vCPUs;
+        return each boot's bench lines as a dict."""
         iso = self.out / f"{name}.iso"
         images.iso(iso, self.kver, self.initrd,
                    f"mdbtest=bench mdbarg={arg} {GUEST_CMDLINE} {self.append} {cmdline}", {},
                    big=mib << 20)
-        out = [self._boot(name, iso, mem) for _ in range(boots)]
+        out = [self._boot(name, iso, mem, cpus) for _ in range(boots)]
         iso.unlink()
         return out if boots > 1 else out[0]
 
-    def _boot(self, name, iso, mem):
+    def _boot(self, name, iso, mem, cpus):
         for attempt in (1, 2):
             # With 2 vCPUs, QEMU's TCG now and then oopses the guest (see
             # tests/e2e/boot.py); one retry, and say so.
             b = boot(f"bench-{name}", image=iso, memdisk_args="iso raw",
-                     mem=mem, cpus=2, timeout=3600)
+                     mem=mem, cpus=cpus, timeout=3600)
             facts = {}
             for line in b.log.splitlines():
                 m = re.match(r"@@ bench\.(\S+) ?(.*)", line.rstrip("\r"))
@@ -168,23 +179,76 @@ def tune(guest, mib, runs, count):
         print(f"{head} {unit}: " + ", ".join(row), flush=True)
 
 
-def memory(guest, sizes, runs):
-    """For each size and driver, runs boots: the first load's cost (what a
-    boot pays) and the reloads' (the mapping's page tables are reused)."""
+def memory_of(guest, c, mib, runs, cpus=2):
+    """runs boots with cpus vCPUs: what driver c takes on its first load
+    (what a boot pays) and on reloads (the mapping's page tables are
+    reused), and how slab moved."""
+    first, again, slab = [], [], []
+    suffix = f"-{cpus}cpu" if cpus != 2 else ""
+    for facts in guest.run(f"mem-{mib}-{c}{suffix}", mib, f"mem,{runs},0,{c}",
+                           min(3584, mib + 1280), boots=runs, cpus=cpus):
+        for r in range(runs + 1):
+            a0, s0, a1, s1 = map(int, facts[f"mem.{c}.{r}"].split())
+            (again if r else first).append(a0 - a1)
+            slab.append(s1 - s0)
+    return {"kib": spread(first), "reload_kib": spread(again),
+            "slab_kib": spread(slab)}
+
+
+def memory(guest, sizes, runs, cpus, drivers=("memdisk", "phram")):
+    """The drivers at each size with 2 vCPUs; then memdiskblk with cpus
+    vCPUs at the smallest size (its tag set is what could grow with the
+    CPU count; the mapping does not), keyed "MIB@CPUS"."""
     res = {}
     for mib in sizes:
-        res[mib] = {}
-        for c in ["memdisk", "phram"]:
-            first, again, slab = [], [], []
-            for facts in guest.run(f"mem-{mib}-{c}", mib, f"mem,{runs},0,{c}",
-                                   min(3584, mib + 1280), boots=runs):
-                for r in range(runs + 1):
-                    a0, s0, a1, s1 = map(int, facts[f"mem.{c}.{r}"].split())
-                    (again if r else first).append(a0 - a1)
-                    slab.append(s1 - s0)
-            res[mib][c] = {"kib": spread(first), "reload_kib": spread(again),
-                           "slab_kib": spread(slab)}
+        res[mib] = {c: memory_of(guest, c, mib, runs) for c in drivers}
+    if cpus and sizes and "memdisk" in drivers:
+        res[f"{min(sizes)}@{cpus}"] = {
+            "memdisk": memory_of(guest, "memdisk", min(sizes), runs, cpus)}
     return res
+
+
+def ab(guest, mib, runs, count, cpus):
+    """--only ab: build A (--ko) against build B (--ko-b) in one guest per
+    figure: 4 KiB random reads with 2 vCPUs, then what a load takes with
+    cpus vCPUs (KiB; first loads excluded)."""
+    def show(v, facts):
+        print(f"{v.upper()}: hardware queues, nr_requests: {facts.get(f'queues.{v}')}")
+
+    def line(head, val, digits=0, diff=False):
+        a_, b_ = spread(list(val["a"].values())), spread(list(val["b"].values()))
+        # Each run's B against its own A: the two ran back to back, so a
+        # slower host or a busier guest moves both and less noise is left.
+        pairs = spread([val["b"][r] - val["a"][r] if diff else
+                        val["b"][r] / val["a"][r]
+                        for r in val["a"] if r in val["b"]])
+        print(f"{head}: A {fmt(a_)}, B {fmt(b_)}, "
+              f"B{'-' if diff else '/'}A by run {fmt(pairs, digits)}; runs A "
+              f"{[round(x) for x in a_['runs']]}, B {[round(x) for x in b_['runs']]}",
+              flush=True)
+
+    facts = guest.run(f"ab-{mib}", mib, f"ab,{runs},{count},rand", 2048)
+    for v in "ab":
+        show(v, facts)
+    for key, head, unit, scale in METRICS[2:]:
+        line(f"{head} {unit}, 2 vCPUs",
+             {v: {r: int(facts[f"{key}.{v}.{r}"].split()[1]) /
+                  int(facts[f"{key}.{v}.{r}"].split()[0]) * scale
+                  for r in range(1, runs + 1) if f"{key}.{v}.{r}" in facts}
+              for v in "ab"}, 2)
+    if not cpus:
+        return
+    facts = guest.run(f"abmem-{mib}-{cpus}cpu", mib, f"ab,{runs},0,mem",
+                      min(3584, mib + 1280), cpus=cpus)
+    for v in "ab":
+        show(v, facts)
+    val = {v: {} for v in "ab"}
+    for v in "ab":
+        for r in range(1, runs + 1):
+            if f"abmem.{v}.{r}" in facts:
+                a0, _, a1, _ = map(int, facts[f"abmem.{v}.{r}"].split())
+                val[v][r] = a0 - a1
+    line(f"memory of a load, KiB, {cpus} vCPUs", val, diff=True)
 
 
 def fmt(s, digits=0):
@@ -218,8 +282,8 @@ def targets(res, mem):
     ms = res["load_ms"]["memdisk"]["median"]
     out.append({"target": "load to readable < 20 ms", "value": ms, "met": ms < 20})
     worst = max((m["memdisk"]["kib"]["median"] for m in mem.values()), default=0)
-    out.append({"target": "driver memory < 1 MiB at every size", "value": worst,
-                "met": worst < 1024})
+    out.append({"target": "driver memory < 1 MiB at every size and CPU count",
+                "value": worst, "met": worst < 1024})
     return out
 
 
@@ -237,8 +301,9 @@ def table(res, mem, tgt):
     lines.append("load to readable, ms: " + ", ".join(
         f"{c} {fmt(s, 1)}" for c, s in res["load_ms"].items()))
     for mib, m in mem.items():
-        lines.append(f"memory with a {mib} MiB image, KiB, first load / reloads "
-                     "(slab): " + ", ".join(
+        size, _, cpus = str(mib).partition("@")
+        lines.append(f"memory with a {size} MiB image, {cpus or 2} vCPUs, KiB, "
+                     "first load / reloads (slab): " + ", ".join(
                          f"{c} {fmt(v['kib'])} / {fmt(v['reload_kib'])} "
                          f"({fmt(v['slab_kib'])})" for c, v in m.items()))
     for t in tgt:
@@ -283,12 +348,18 @@ def main():
     ap.add_argument("--mem-runs", type=int, default=3, help="boots per memory figure")
     ap.add_argument("--count", type=int, default=20000, help="4K reads per job")
     ap.add_argument("--mem-sizes", default="64,512,2048")
+    ap.add_argument("--mem-cpus", type=int, default=8,
+                    help="vCPUs of the memdiskblk-only memory boots (0: none)")
+    ap.add_argument("--mem-drivers", default="memdisk,phram",
+                    help="drivers of the memory boots (--only mem)")
     ap.add_argument("--out", type=Path, default=images.CACHE / "bench")
     ap.add_argument("--kernel", default="", help="substring of the kernel to use")
     ap.add_argument("--ko", type=Path, help="a prebuilt memdiskblk.ko (A/B runs)")
+    ap.add_argument("--ko-b", type=Path, help="build B for --only ab")
     ap.add_argument("--append", default="", help="more guest kernel command line")
-    ap.add_argument("--only", choices=["speed", "mem", "tune"],
-                    help="one part (no report files); tune: queue settings")
+    ap.add_argument("--only", choices=["speed", "mem", "tune", "ab"],
+                    help="one part (no report files); tune: queue settings; "
+                    "ab: --ko against --ko-b (4K random, memory)")
     a = ap.parse_args()
     if shutil.which("gnuplot") is None:
         sys.exit("bench: gnuplot is missing (scripts/install-deps.sh installs it)")
@@ -297,19 +368,26 @@ def main():
         sys.exit("bench: needs an installed kernel, --runs and --mem-runs >= 3, "
                  "16 <= --size <= 1024")
     a.out.mkdir(parents=True, exist_ok=True)
-    guest = Guest(kvers[0], a.out, a.ko, a.append)
+    if a.only == "ab" and not a.ko_b:
+        sys.exit("bench: --only ab needs --ko-b (and usually --ko)")
+    guest = Guest(kvers[0], a.out, a.ko, a.append, a.ko_b)
     sizes = [int(s) for s in a.mem_sizes.split(",") if s]
     if a.only == "tune":
         return tune(guest, a.size, a.runs, a.count)
+    if a.only == "ab":
+        return ab(guest, a.size, a.runs, a.count, a.mem_cpus)
     if a.only == "mem":
-        for mib, m in memory(guest, sizes, a.mem_runs).items():
-            print(f"{mib} MiB: " + ", ".join(
+        drivers = [d for d in a.mem_drivers.split(",") if d]
+        for mib, m in memory(guest, sizes, a.mem_runs, a.mem_cpus,
+                             drivers).items():
+            size, _, cpus = str(mib).partition("@")
+            print(f"{size} MiB, {cpus or 2} vCPUs: " + ", ".join(
                 f"{c} {fmt(v['kib'])} KiB, reloads {fmt(v['reload_kib'])}, "
                 f"slab {fmt(v['slab_kib'])}"
                 for c, v in m.items()))
         return None
     res = speed(guest, a.size, a.runs, a.count)
-    mem = memory(guest, sizes, a.mem_runs)
+    mem = memory(guest, sizes, a.mem_runs, a.mem_cpus)
     tgt = targets(res, mem)
     report = {"speed": res, "memory": mem, "targets": tgt}
     (a.out / "results.json").write_text(json.dumps(report, indent=1) + "\n")
