@@ -1,4 +1,4 @@
-# SPDX-License-Identifier: GPL-2.0
+# SPDX-License-Identifier: GPL-2.0-only
 # memdiskblk: out-of-tree build and the project's user-facing targets.
 
 ifneq ($(KERNELRELEASE),)
@@ -66,18 +66,19 @@ kernel-patch:
 
 .PHONY: dkms-install dkms-remove deb check-distro
 
-# The version, from its one place: the top entry of debian/changelog
-# without the Debian revision (0.1.0-1 -> 0.1.0).
-VERSION := $(shell sed -n '1{s/^[^(]*(\([^)]*\)).*/\1/;s/-[^-]*$$//;p;q}' debian/changelog)
+# The version, from its one place: the file VERSION (debian/changelog's
+# top entry must carry it too; debian/rules checks).
+VERSION := $(shell cat VERSION)
 DKMS_SRC := /usr/src/memdiskblk-$(VERSION)
+# What DKMS builds from, as every package installs it under DKMS_SRC.
+DKMS_FILES := Kbuild Makefile VERSION compat.h memdiskblk.c memdiskblk.h \
+	memdiskblk_scan.c dkms.conf
 
 # DKMS from this checkout, for every installed kernel that has headers
 # (the Debian package memdiskblk-dkms does the same through apt).
 dkms-install:
-	install -d $(DKMS_SRC)/debian
-	install -m 644 Kbuild Makefile compat.h memdiskblk.c memdiskblk.h \
-		memdiskblk_scan.c dkms.conf $(DKMS_SRC)/
-	install -m 644 debian/changelog $(DKMS_SRC)/debian/
+	install -d $(DKMS_SRC)
+	install -m 644 $(DKMS_FILES) $(DKMS_SRC)/
 	dkms status -m memdiskblk -v $(VERSION) | grep -q . || \
 		dkms add -m memdiskblk -v $(VERSION)
 	for build in /lib/modules/*/build; do kver=$${build%/build}; \
@@ -91,6 +92,36 @@ dkms-remove:
 # ../memdiskblk-dkms_VERSION_all.deb, built with debhelper and dh-dkms.
 deb:
 	dpkg-buildpackage -b -us -uc
+
+.PHONY: dist rpm arch-pkg
+
+# Where dist, rpm and arch-pkg put what they make (as deb: the parent).
+PKGOUT ?= ..
+TARBALL = $(PKGOUT)/memdiskblk-$(VERSION).tar.gz
+# What the RPM and Arch packages are built from.
+DIST_FILES := $(DKMS_FILES) LICENSE README.md SECURITY.md \
+	udev/60-persistent-memdiskblk.rules \
+	udev/61-memdiskblk-online.rules udev/memdiskblk-released \
+	dracut/90memdiskblk/module-setup.sh dracut/90memdiskblk/memdiskblk-load.sh \
+	dracut/90memdiskblk/memdiskblk-release.sh \
+	initramfs-tools/hooks/memdiskblk initramfs-tools/scripts/init-top/memdiskblk \
+	initramfs-tools/scripts/init-bottom/memdiskblk \
+	mkinitcpio/install/memdiskblk mkinitcpio/hooks/memdiskblk
+
+# PKGOUT/memdiskblk-VERSION.tar.gz: the release tarball.
+dist:
+	tar --sort=name --owner=0 --group=0 --numeric-owner \
+		--transform 's,^,memdiskblk-$(VERSION)/,' -cf - $(DIST_FILES) | \
+		gzip -9n >$(TARBALL)
+
+# PKGOUT/memdiskblk-dkms-VERSION-1.noarch.rpm, built with rpmbuild.
+rpm: dist
+	sh scripts/build-package.sh rpm $(TARBALL) $(PKGOUT)
+
+# PKGOUT/memdiskblk-dkms-VERSION-1-x86_64.pkg.tar.zst, built with makepkg
+# (as the user nobody when run as root, which makepkg refuses).
+arch-pkg: dist
+	sh scripts/build-package.sh arch $(TARBALL) $(PKGOUT)
 
 # DKMS, the Debian package, udev in guests booted through MEMDISK and the
 # mkinitcpio hook. As root: it installs into /lib/modules, /usr/src and

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The only place that knows about kernel versions.
  *
@@ -202,6 +202,65 @@ static inline void mdb_put_disk(struct gendisk *disk)
 	blk_cleanup_queue(q);
 #endif
 }
+
+/*
+ * ->open: see mdb_open() in memdiskblk.c, which takes the disk. 6.5 passes
+ * the disk and a blk_mode_t; before, the block device and an fmode_t.
+ */
+static int mdb_open(struct gendisk *disk);
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 5, 0)
+static inline int mdb_fops_open(struct gendisk *disk, blk_mode_t mode)
+{
+	return mdb_open(disk);
+}
+#else
+static inline int mdb_fops_open(struct block_device *bdev, fmode_t mode)
+{
+	return mdb_open(bdev->bd_disk);
+}
+#endif
+
+/*
+ * Release (mdb_release() in memdiskblk.c) needs memory hotplug and, from
+ * the block layer, disk_openers() (5.19, when bd_openers became atomic;
+ * open_mutex came in 5.14) and blk_mark_disk_dead() (5.18). Without them
+ * it is refused.
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
+#define MDB_CAN_RELEASE		IS_ENABLED(CONFIG_MEMORY_HOTPLUG)
+
+/*
+ * Set *releasing unless the disk is open (a partition's opens and mounts
+ * count on the whole disk). Under open_mutex, which ->open runs under.
+ */
+static inline bool mdb_claim_unopened(struct gendisk *disk, bool *releasing)
+{
+	mutex_lock(&disk->open_mutex);
+	if (!disk_openers(disk))
+		*releasing = true;
+	mutex_unlock(&disk->open_mutex);
+	return *releasing;
+}
+
+/* No new I/O gets in (it fails); wait for what is in flight. */
+static inline void mdb_kill_disk(struct gendisk *disk)
+{
+	blk_mark_disk_dead(disk);
+	blk_mq_freeze_queue_wait(disk->queue);
+}
+#else
+#define MDB_CAN_RELEASE		0
+
+static inline bool mdb_claim_unopened(struct gendisk *disk, bool *releasing)
+{
+	return false;
+}
+
+static inline void mdb_kill_disk(struct gendisk *disk)
+{
+}
+#endif
 
 #endif /* __KERNEL__ */
 

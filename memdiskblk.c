@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * memdiskblk - block devices for the disk images syslinux's MEMDISK left
  * in memory.
@@ -8,7 +8,8 @@
  * gone but the image is still there. This driver finds every image from
  * MEMDISK's own tables, checks it against the firmware memory map, maps it
  * once and serves it as /dev/memdiskN through blk-mq, copying directly
- * between the mapping and the request's pages.
+ * between the mapping and the request's pages. Once nobody needs a disk
+ * any more, "release" hands its memory to the page allocator for good.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -17,8 +18,13 @@
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
+#include <linux/memory.h>
+#include <linux/memory_hotplug.h>
 #include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/numa.h>
 #include <linux/slab.h>
+#include <linux/workqueue.h>
 #include <asm/e820/api.h>
 
 #include "memdiskblk.h"
@@ -63,6 +69,18 @@ module_param(readonly, bool, 0444);
 MODULE_PARM_DESC(readonly, "Make every device read-only (default: 0)");
 
 /*
+ * For the project's initramfs scripts, not the driver: with
+ * memdiskblk.release=auto on the kernel command line they release every
+ * image nobody uses any more at the end of the initramfs (live-boot's
+ * toram copied the medium and unmounted it by then). A parameter, so that
+ * modprobe takes it from the command line like the others instead of
+ * warning about an unknown one, and the scripts read it in sysfs.
+ */
+static char *release_policy = "never";
+module_param_named(release, release_policy, charp, 0444);
+MODULE_PARM_DESC(release, "auto: the initramfs releases images nobody uses any more at its end; never (default)");
+
+/*
  * One mapping of part of the image. The image is mapped in up to three
  * pieces so that the middle one, aligned to 2 MiB in physical memory, gets
  * 2 MiB page-table entries: a single mapping of an image that starts off a
@@ -84,11 +102,21 @@ struct mdb_dev {
 	struct resource *res;	/* our claim in /proc/iomem */
 	struct mdb_piece piece[MDB_PIECES];	/* the whole image, in order */
 	struct gendisk *disk;
+	bool releasing;		/* set under the disk's open_mutex */
+	struct work_struct remove_work;	/* the released disk's removal */
 };
 
 static int mdb_major;
 static struct blk_mq_tag_set mdb_tag_set;
+/*
+ * mdb_lock orders a release against module unload and other releases:
+ * it guards mdb_devices and mdb_exiting, and a release holds it until its
+ * disk's removal is queued on mdb_wq, which unload then drains.
+ */
+static DEFINE_MUTEX(mdb_lock);
 static LIST_HEAD(mdb_devices);
+static bool mdb_exiting;
+static struct workqueue_struct *mdb_wq;
 
 /* ---- I/O ---------------------------------------------------------------- */
 
@@ -200,8 +228,20 @@ static const struct blk_mq_ops mdb_mq_ops = {
 	.queue_rq = mdb_queue_rq,
 };
 
+/*
+ * Called with the disk's open_mutex held, as mdb_release() checks and
+ * sets releasing: a disk is either open or on its way out, never both.
+ */
+static int mdb_open(struct gendisk *disk)
+{
+	struct mdb_dev *dev = disk->private_data;
+
+	return dev->releasing ? -ENXIO : 0;
+}
+
 static const struct block_device_operations mdb_fops = {
 	.owner = THIS_MODULE,
+	.open = mdb_fops_open,
 };
 
 /* ---- sysfs: /sys/block/memdiskN/memdisk/ --------------------------------- */
@@ -295,6 +335,25 @@ static ssize_t found_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(found);
 
+static int mdb_release(struct mdb_dev *dev);
+
+/* echo 1 > release: see mdb_release(). */
+static ssize_t release_store(struct device *dev, struct device_attribute *attr,
+			     const char *buf, size_t count)
+{
+	bool yes;
+	int err;
+
+	err = kstrtobool(buf, &yes);
+	if (err)
+		return err;
+	if (!yes)
+		return -EINVAL;
+	err = mdb_release(to_mdb(dev));
+	return err ? err : count;
+}
+static DEVICE_ATTR_WO(release);
+
 static struct attribute *mdb_attrs[] = {
 	&dev_attr_addr.attr,
 	&dev_attr_size.attr,
@@ -305,6 +364,7 @@ static struct attribute *mdb_attrs[] = {
 	&dev_attr_readonly.attr,
 	&dev_attr_mbft.attr,
 	&dev_attr_found.attr,
+	&dev_attr_release.attr,
 	NULL,
 };
 
@@ -529,20 +589,34 @@ static int mdb_map(struct mdb_dev *dev)
 	return 0;
 }
 
-static void mdb_free_dev(struct mdb_dev *dev)
+/* Drop the mapping and the claim; a released image's are dropped early. */
+static void mdb_unmap(struct mdb_dev *dev)
 {
 	int i;
 
+	for (i = 0; i < MDB_PIECES; i++) {
+		if (dev->piece[i].virt)
+			memunmap(dev->piece[i].virt);
+		dev->piece[i].virt = NULL;
+	}
+	if (dev->res)
+		release_mem_region(dev->img.addr, dev->img.size);
+	dev->res = NULL;
+}
+
+static void mdb_free_dev(struct mdb_dev *dev)
+{
 	if (dev->disk) {
 		del_gendisk(dev->disk);
 		mdb_put_disk(dev->disk);
 	}
-	for (i = 0; i < MDB_PIECES; i++)
-		if (dev->piece[i].virt)
-			memunmap(dev->piece[i].virt);
-	if (dev->res)
-		release_mem_region(dev->img.addr, dev->img.size);
+	mdb_unmap(dev);
 	kfree(dev);
+}
+
+static void mdb_remove_work(struct work_struct *work)
+{
+	mdb_free_dev(container_of(work, struct mdb_dev, remove_work));
 }
 
 static int mdb_add_dev(const struct mdb_image *img, int index)
@@ -568,6 +642,7 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 		return -ENOMEM;
 	dev->img = *img;
 	dev->readonly = img->readonly || readonly;
+	INIT_WORK(&dev->remove_work, mdb_remove_work);
 	snprintf(dev->name, sizeof(dev->name), "memdisk%d", index);
 	/* Discard and write-zeroes only where writes are allowed. */
 	if (!dev->readonly)
@@ -624,14 +699,153 @@ fail:
 	return err;
 }
 
+/*
+ * Unload: a release that comes after this finds mdb_exiting and does
+ * nothing; one under way has finished (it holds mdb_lock) and queued its
+ * disk's removal, which destroying mdb_wq then waits for. Deleting the
+ * other disks waits for their sysfs methods, so none runs on after.
+ */
 static void mdb_remove_all(void)
 {
 	struct mdb_dev *dev, *next;
+	LIST_HEAD(devices);
 
-	list_for_each_entry_safe(dev, next, &mdb_devices, list) {
+	mutex_lock(&mdb_lock);
+	mdb_exiting = true;
+	list_splice_init(&mdb_devices, &devices);
+	mutex_unlock(&mdb_lock);
+	list_for_each_entry_safe(dev, next, &devices, list) {
 		list_del(&dev->list);
 		mdb_free_dev(dev);
 	}
+	destroy_workqueue(mdb_wq);
+}
+
+/* ---- release: the image's memory to the page allocator ------------------- */
+
+/*
+ * What memory hotplug exports to modules, from 5.10 (the flags of
+ * add_memory_driver_managed() and MHP_MERGE_RESOURCE) to 6.12 alike:
+ * add_memory_driver_managed(), memory_block_size_bytes(),
+ * memory_add_physaddr_to_nid() (0 without NUMA) and pfn_to_online_page().
+ * Not exported: walk_memory_blocks(), online_pages() and the memory block
+ * devices, so a module cannot online the memory it adds; the kernel's
+ * policy or udev does (README). (7.3's __add_memory_driver_managed()
+ * takes an online type, but is exported to dax/kmem alone.)
+ * MHP_MEMMAP_ON_MEMORY is not used: 6.1 fails the add unless the admin
+ * set memory_hotplug.memmap_on_memory, and cannot tell a module whether
+ * they did (mhp_supports_memmap_on_memory() is exported from 6.12 on).
+ */
+#if IS_ENABLED(CONFIG_MEMORY_HOTPLUG)
+/*
+ * The name of the returned memory's resource, as add_memory_driver_managed()
+ * wants it. The resource keeps this pointer for as long as the machine
+ * runs, past the module's unload: allocated once, never freed (dax/kmem
+ * keeps its name the same way).
+ */
+static const char *mdb_ram_name;
+
+/*
+ * Hand every whole memory block inside the image to the kernel as
+ * driver-managed System RAM: add_memory_driver_managed() requests it
+ * inside the firmware's Reserved range (not busy, so the request nests
+ * there, once our own claim is gone), flags it so that kexec neither
+ * treats it as RAM nor places images in it, and leaves
+ * /sys/firmware/memmap as the firmware made it. One block at a time,
+ * merged into one resource: a failure half way (no RAM left for the
+ * memmap, a range the kernel refuses) keeps what was added and leaves the
+ * rest reserved. The memmap (64 bytes a 4 KiB page: 2 MiB a 128 MiB block)
+ * comes from the RAM the kernel already has. Whether the blocks go online
+ * is the kernel's policy (memhp_default_state, auto_online_blocks) or the
+ * udev rule's: a module cannot online memory itself.
+ */
+static void mdb_give_ram(struct mdb_dev *dev)
+{
+	u64 block = memory_block_size_bytes();
+	u64 start = ALIGN(dev->img.addr, block);
+	u64 end = ALIGN_DOWN(dev->img.addr + dev->img.size, block);
+	u64 pos = start;
+	u64 kept;
+	int err = 0;
+	int nid;
+
+	if (!mdb_ram_name)
+		mdb_ram_name = kstrdup("System RAM (memdiskblk)", GFP_KERNEL);
+	if (!mdb_ram_name)
+		err = -ENOMEM;
+	nid = memory_add_physaddr_to_nid(start);
+	while (!err && pos < end) {
+		err = add_memory_driver_managed(nid, pos, block, mdb_ram_name,
+						MHP_MERGE_RESOURCE);
+		if (!err)
+			pos += block;
+	}
+
+	kept = dev->img.size - (pos - start);
+	if (err)
+		pr_warn("%s: released: %llu KiB of RAM returned at 0x%llx, %llu KiB stay reserved (adding 0x%llx failed: %pe)\n",
+			dev->name, (pos - start) >> 10, start, kept >> 10, pos,
+			ERR_PTR(err));
+	else if (pos > start)
+		pr_info("%s: released: %llu KiB of RAM returned at 0x%llx (%s), %llu KiB stay reserved (the unaligned head and tail)\n",
+			dev->name, (pos - start) >> 10, start,
+			pfn_to_online_page(PHYS_PFN(start)) ? "online" : "offline until onlined",
+			kept >> 10);
+	else
+		pr_info("%s: released: no RAM returned, all %llu KiB stay reserved (the image holds no whole %llu KiB memory block)\n",
+			dev->name, kept >> 10, block >> 10);
+}
+#else
+static void mdb_give_ram(struct mdb_dev *dev)
+{
+}
+#endif
+
+/*
+ * Give the image's memory to the page allocator, for good: refused while
+ * the disk or a partition is open (a mount holds it open). Otherwise the
+ * disk is marked dead (no new I/O gets in), in-flight I/O drains, the
+ * mapping and the claim go, and the memory is added. Deleting the disk
+ * would remove this attribute, whose store method is still running, and
+ * wait for that method to return: a deadlock. The kernel's helpers for a
+ * method removing itself (device_remove_file_self(),
+ * sysfs_break_active_protection()) find attributes only directly in the
+ * device's directory, not in a group's like memdisk/; so the disk is
+ * deleted by a work item, after the method returned, as the memory no
+ * longer depends on it.
+ */
+static int mdb_release(struct mdb_dev *dev)
+{
+	struct gendisk *disk = dev->disk;
+	int err = 0;
+
+	if (!MDB_CAN_RELEASE) {
+		pr_warn("%s: not released: needs memory hotplug (CONFIG_MEMORY_HOTPLUG) and Linux 5.19 or later\n",
+			dev->name);
+		return -EOPNOTSUPP;
+	}
+	mutex_lock(&mdb_lock);
+	if (mdb_exiting) {
+		err = -ENODEV;
+		goto out;
+	}
+	if (dev->releasing)	/* released already; its disk is going */
+		goto out;
+	if (!mdb_claim_unopened(disk, &dev->releasing)) {
+		pr_info("%s: not released: in use (open or mounted)\n",
+			dev->name);
+		err = -EBUSY;
+		goto out;
+	}
+	list_del(&dev->list);
+
+	mdb_kill_disk(disk);
+	mdb_unmap(dev);
+	mdb_give_ram(dev);
+	queue_work(mdb_wq, &dev->remove_work);
+out:
+	mutex_unlock(&mdb_lock);
+	return err;
 }
 
 static int mdb_init_tag_set(void)
@@ -677,19 +891,35 @@ static int __init mdb_init(void)
 		pr_err("cannot allocate the tag set (%pe)\n", ERR_PTR(err));
 		goto out_unregister;
 	}
+	mdb_wq = alloc_workqueue("memdiskblk", WQ_UNBOUND, 0);
+	if (!mdb_wq) {
+		err = -ENOMEM;
+		goto out_free_tags;
+	}
 
-	/* Serve what can be served; fail with the cause if nothing can. */
+	/*
+	 * Serve what can be served; fail with the cause if nothing can. A
+	 * release of a disk just added waits for mdb_lock, until its device
+	 * is on the list.
+	 */
+	mutex_lock(&mdb_lock);
 	for (i = 0; i < n; i++) {
 		int ret = mdb_add_dev(&imgs[i], i);
 
 		if (ret)
 			err = ret;
 	}
+	mutex_unlock(&mdb_lock);
 	if (list_empty(&mdb_devices))
-		goto out_free_tags;
+		goto out_destroy_wq;
 	err = 0;
+	if (strcmp(release_policy, "auto") && strcmp(release_policy, "never"))
+		pr_warn("release=%s: neither auto nor never, taken as never\n",
+			release_policy);
 	goto out;
 
+out_destroy_wq:
+	destroy_workqueue(mdb_wq);
 out_free_tags:
 	blk_mq_free_tag_set(&mdb_tag_set);
 out_unregister:
@@ -711,3 +941,4 @@ module_exit(mdb_exit);
 
 MODULE_DESCRIPTION("Block devices for MEMDISK images left in memory");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(MEMDISKBLK_VERSION);

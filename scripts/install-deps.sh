@@ -16,7 +16,9 @@ dosfstools mtools fdisk e2fsprogs
 python3 clang cppcheck shellcheck linux-source linux-source-6.12 debootstrap openssl
 flex bison bc libelf-dev libssl-dev
 dkms dh-dkms debhelper lintian udev
+rpm makepkg pacman-package-manager libarchive-tools
 initramfs-tools live-boot dracut-core dracut-live squashfs-tools
+ovmf grub-efi-amd64-bin grub-common
 gnuplot-nox
 "
 

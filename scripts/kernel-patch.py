@@ -290,6 +290,7 @@ class Compat:
         self.aliases = {}
         self.includes = []
         self.items = []  # (name, text)
+        self.functions = {}  # one-statement functions: name -> text
         self._parse(text)
 
     def _parse(self, text):
@@ -364,6 +365,11 @@ class Compat:
         if sig[0].text == "struct" and sig[2].text == "{":
             self.items.append((sig[1].text, text))
             return
+        # A prototype (a function compat.h's helpers call before the
+        # driver defines it): the driver's definition comes before the
+        # helper's place in-tree, in front of its first user.
+        if sig[-1].text == ";" and not any(t.text == "{" for t in sig):
+            return
         # A function: [static] [inline] TYPE NAME ( PARAMS ) { BODY }
         try:
             open_ = next(n for n, t in enumerate(toks) if t.text == "(")
@@ -387,6 +393,10 @@ class Compat:
             if expr and expr[0].text == "return":
                 expr = strip_ws(expr[1:])
             self.aliases[name] = Alias(name, params, expr)
+            # Should the driver take its address (an ops table), it stays
+            # a function (see driver_files()).
+            self.functions[name] = realign(re.sub(r"^static\s+inline\s+",
+                                                  "static ", text))
             return
         self.items.append((name, realign(re.sub(r"^static\s+inline\s+",
                                                 "static ", text))))
@@ -503,6 +513,14 @@ def first_use(text, name):
     return None
 
 
+def used_as_value(text, name):
+    """Is name used in code other than called?"""
+    toks = [t for t in lex(strip_comments(text)) if t.kind not in ("ws", "comment")]
+    return any(t.kind == "ident" and t.text == name and
+               (n + 1 == len(toks) or toks[n + 1].text != "(")
+               for n, t in enumerate(toks))
+
+
 def place_items(text, items, aliases):
     """Each compat item, right before the top-level definition that first
     uses it."""
@@ -578,6 +596,12 @@ def driver_files(version):
                 text = add_includes(text, [i for i in compat.includes
                                            if i not in have])
         texts[src.name] = text
+    # A one-statement helper whose address the driver takes (.open = NAME)
+    # cannot become its expression: it stays a function.
+    for name, text in compat.functions.items():
+        if any(used_as_value(t, name) for t in texts.values()):
+            del compat.aliases[name]
+            compat.items.append((name, text))
     # What compat.h keeps for this tree moves in front of its first user,
     # in the first .c file that uses it.
     for name, item in compat.items:

@@ -1,36 +1,38 @@
 #!/usr/bin/env python3
-"""make matrix: build and boot memdiskblk on every kernel line it supports.
-
-Debian 12's own kernels (6.1, 6.12) are used as installed. The oldest and
-newest lines come from other Debian releases, each built in a chroot with
-that release's own headers and compiler (debootstrap, cached in
-MDB_MATRIX_CACHE, default /var/cache/memdiskblk) and booted with that
-release's own kernel image, unpacked from its package:
+"""make matrix: build and boot memdiskblk on the kernel lines Debian 12
+does not install, each in a chroot with that release's own headers and
+compiler, booted with that release's own kernel image:
 
     bullseye           linux-headers-amd64 (5.10)
     trixie-backports   linux-headers-amd64 (newest, 7.x when written)
 
+Debian 12's own kernels (6.1, 6.12) get the same and more from the e2e
+part (every case) and the static part (W=1 + sparse builds).
+
 Per kernel: a W=1 build with zero warnings, then the core boots (ISO
 byte-exact, hard-disk image with a partition, refusal without MEMDISK).
-One line per kernel, then "N passed, N failed".
+The chroots (debootstrap) and unpacked kernels are cached in
+MDB_MATRIX_CACHE (default /var/cache/memdiskblk). debootstrap and apt in
+the chroots use the Debian archive this machine's apt uses (and its
+proxy, if apt has one): no archive is named here.
 """
 import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "e2e"))
-import cases  # noqa: E402
+sys.path[:0] = [str(Path(__file__).resolve().parent / "lib"),
+                str(Path(__file__).resolve().parent / "e2e")]
+import harness  # noqa: E402
 import images  # noqa: E402
+import suite  # noqa: E402
 
 CACHE = Path(os.environ.get("MDB_MATRIX_CACHE", "/var/cache/memdiskblk"))
-MIRROR = "http://deb.debian.org/debian"
-# name, debootstrap suite, extra apt source line, apt target release
+# name, debootstrap suite, extra apt suite, its target release
 RELEASES = [
-    ("bullseye", "bullseye", None, None),
-    ("trixie", "trixie", f"deb {MIRROR} trixie-backports main", "trixie-backports"),
+    ("bullseye", "bullseye", None),
+    ("trixie", "trixie", "trixie-backports"),
 ]
 CORE = ["iso", "harddisk", "no-memdisk"]
 
@@ -40,23 +42,49 @@ def sh(cmd, **kw):
                           stderr=subprocess.STDOUT, text=True, **kw).stdout
 
 
-def in_chroot(root, script):
+def apt_mirror():
+    """The Debian archive this machine's apt fetches from (a local mirror
+    or a caching proxy's address works the same), and apt's HTTP proxy
+    setting, if any."""
+    out = sh(["apt-get", "indextargets", "--format",
+              "$(REPO_URI) $(LABEL) $(TARGET_OF)"])
+    for line in out.splitlines():
+        uri, label, kind = (line.split() + ["", "", ""])[:3]
+        if label == "Debian" and kind == "deb":
+            proxy = sh(["apt-config", "shell", "P", "Acquire::http::Proxy"])
+            m = re.search(r"P='([^']*)'", proxy)
+            return uri.rstrip("/"), (m[1] if m else None)
+    raise RuntimeError("apt has no Debian archive configured "
+                       "(apt-get indextargets lists none labelled Debian)")
+
+
+def environment():
+    mirror, proxy = apt_mirror()
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    if proxy:
+        env["http_proxy"] = proxy
+    return mirror, env
+
+
+def in_chroot(root, script, env):
     return sh(["chroot", str(root), "sh", "-ec", script], env=env)
 
 
-def prepare(name, suite, source, target):
+def prepare(name, suite_name, extra):
     """A chroot with that release's headers and compiler, and its kernel
     image unpacked beside it. Returns the kernel release string."""
+    mirror, env = environment()
     root = CACHE / f"chroot-{name}"
     if not (root / "usr/bin/apt-get").exists():
-        sh(["debootstrap", "--variant=minbase", suite, str(root), MIRROR])
-    if source:
-        (root / "etc/apt/sources.list.d/extra.list").write_text(source + "\n")
-    pick = f"-t {target}" if target else ""
+        sh(["debootstrap", "--variant=minbase", suite_name, str(root), mirror],
+           env=env)
+    if extra:
+        (root / "etc/apt/sources.list.d/extra.list").write_text(
+            f"deb {mirror} {extra} main\n")
+    pick = f"-t {extra}" if extra else ""
     in_chroot(root, "apt-get update -q >/dev/null; apt-get install -y -q "
               f"--no-install-recommends {pick} linux-headers-amd64 gcc make "
-              ">/dev/null")
+              ">/dev/null", env)
     # "build" is an absolute link, valid inside the chroot only.
     kvers = sorted((p.name for p in (root / "lib/modules").iterdir()
                     if os.path.lexists(p / "build")),
@@ -69,7 +97,7 @@ def prepare(name, suite, source, target):
         in_chroot(root, "mkdir -p /debs && cd /debs && rm -f ./*.deb && "
                   f"(apt-get download linux-binary-{kver} "
                   f"linux-modules-{kver} 2>/dev/null || "
-                  f"apt-get download linux-image-{kver})")
+                  f"apt-get download linux-image-{kver})", env)
         unpacked.mkdir(parents=True, exist_ok=True)
         for deb in (root / "debs").glob("linux-*.deb"):
             sh(["dpkg-deb", "-x", str(deb), str(unpacked)])
@@ -82,58 +110,33 @@ def prepare(name, suite, source, target):
     return kver
 
 
-def test_kernel(kver):
-    """Build with W=1, then the core boots. Returns a list of failures."""
-    failures = []
-    try:
-        k = cases.Kernel(kver)
-    except subprocess.CalledProcessError as e:
-        return ["build failed: " + e.stdout[-400:].replace("\n", " | ")]
-    except Exception as e:  # no image to boot is a failure, not a crash
-        return [f"setup failed: {e!r}"]
-    warnings = [line for line in k.build_log.splitlines()
-                if re.search(r"warning|error", line, re.I)]
-    if warnings:
-        failures.append("W=1 build: " + "; ".join(warnings[:3]))
-    for name, func in cases.CASES:
-        if name not in CORE:
-            continue
-        c = cases.Case(name)
-        try:
-            func(k, c)
-        except Exception as e:  # one broken case must not hide the others
-            c.failures.append(f"error: {e!r}")
-        failures += [f"{name}: {f}" for f in c.failures]
-    return failures
+def jobs():
+    files = [f for f in suite.case_files() if f.name in CORE]
+    out = []
+    for name, suite_name, extra in RELEASES:
+        got = {}
 
+        def setup(c, name=name, suite_name=suite_name, extra=extra, got=got):
+            try:
+                got["kver"] = prepare(name, suite_name, extra)
+            except subprocess.CalledProcessError as e:
+                c.expect(False, f"{e.cmd[0]} failed: {e.stdout[-300:]}")
+                return
+            c.note(got["kver"])
 
-def main():
-    passed = failed = 0
-    kvers = [(images.short(k), k, None) for k in images.kernels()]
-    for name, suite, source, target in RELEASES:
-        try:
-            kver = prepare(name, suite, source, target)
-            kvers.append((images.short(kver), kver, None))
-        except (subprocess.CalledProcessError, StopIteration, IndexError,
-                OSError) as e:
-            out = getattr(e, "stdout", "") or repr(e)
-            kvers.append((name, None, f"setup failed: {out[-300:]}"))
-    for label, kver, error in sorted(kvers, key=lambda x: [
-            int(n) for n in re.findall(r"\d+", x[0])] or [0]):
-        start = time.monotonic()
-        failures = [error] if error else test_kernel(kver)
-        took = time.monotonic() - start
-        what = f"{kver}: W=1 build, " + ", ".join(CORE) if kver else label
-        if failures:
-            failed += 1
-            print(f"FAIL matrix/{label} ({what}): " + "; ".join(failures),
-                  flush=True)
-        else:
-            passed += 1
-            print(f"PASS matrix/{label} ({what}, {took:.0f} s)", flush=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+        def build(c, got=got):
+            """The module builds with W=1 and no warning."""
+            images.check_build(c, got["kver"])
+            c.note(got["kver"])
+
+        # Downloads and dpkg: far more waiting than computing.
+        setup_job = harness.Job(f"matrix/{name}/chroot", setup, cost=150)
+        out += [setup_job,
+                harness.Job(f"matrix/{name}/build-w1", build, needs=[setup_job])]
+        out += suite.jobs(f"matrix/{name}", lambda got=got: got["kver"], files,
+                          needs=[setup_job])
+    return out
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(harness.main(jobs(), sys.argv[1:]))

@@ -1,80 +1,73 @@
 #!/usr/bin/env python3
-"""The whole test suite, one line per case, then "N passed, N failed".
+"""The whole test suite: one line per case, a per-part timing table, then
+"N passed, N failed".
 
-Runs, in order: static checks (tests/static.py), unit tests and a bounded
-fuzz run (tests/unit/Makefile), the QEMU boots (tests/e2e/run.py) and the
-kernel matrix (tests/matrix.py), the e2e cases under a debug kernel
-(tests/debug/run.py), the distribution tests (tests/distro/run.py) and
-the upstream route (tests/upstream/run.py); those are skipped when e2e
-filters are given.
-Each part prints PASS/FAIL lines and its own summary; this sums them.
-A part that dies without a summary counts as one failure.
+Every part's cases are jobs for one scheduler (tests/lib/harness.py),
+which keeps the machine's cores busy (MDB_SLOTS, default: all of them)
+and starts the long chains first: the debug kernel's build and the
+matrix chroots while the first guests boot. Lines come out in this
+order, whatever order the jobs finish in:
 
-Usage: tests/run.py [--fuzz-seconds N] [e2e filters...]
+  static   W=1 + sparse builds, checkpatch, shellcheck, cppcheck
+  unit     unit tests of the table scan (tests/unit)
+  fuzz     a bounded libFuzzer run (FUZZ_SECONDS, default 60)
+  e2e      QEMU boots of real MEMDISK on each installed kernel
+  matrix   5.10 and the newest kernel, in chroots
+  debug    the e2e cases under a KASAN/KFENCE/lockdep/UBSAN kernel
+  upstream the driver as a kernel patch series; built in, no initramfs
+  distro   DKMS, packages, udev, initramfs generators, live systems
+
+Usage: tests/run.py [--fuzz-seconds N] [SUBSTRING...]
+  with substrings, only the jobs whose label (e.g. e2e/6.1/iso, unit,
+  fuzz) contains one of them, and what they need.
 """
+import importlib.util
 import os
-import re
-import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed")
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE / "lib"), str(HERE / "e2e"), str(HERE / "debug"),
+                str(HERE / "distro")]
+import harness  # noqa: E402
 
 
-def part(name, cmd):
-    passed = failed = 0
-    summary = False
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    for line in proc.stdout:
-        m = SUMMARY.match(line)
-        if m:
-            passed, failed = int(m[1]), int(m[2])
-            summary = True
-        elif line.startswith(("PASS ", "FAIL ")):
-            print(line, end="", flush=True)
-        else:
-            log = ROOT / "tests" / ".cache" / f"{name}.log"
-            log.parent.mkdir(parents=True, exist_ok=True)
-            with open(log, "a") as f:
-                f.write(line)
-    rc = proc.wait()
-    if not summary or (rc != 0 and failed == 0):
-        print(f"FAIL {name}: exited {rc} without a clean summary "
-              f"(see tests/.cache/{name}.log)", flush=True)
-        failed += 1
-    return passed, failed
+def program_job(label, cmd, cost):
+    def run(c):
+        harness.program(c, cmd)
+    return harness.Job(label, run, cost=cost)
 
 
 def main(args):
     fuzz_seconds = os.environ.get("FUZZ_SECONDS", "60")
     if args[:1] == ["--fuzz-seconds"]:
         fuzz_seconds, args = args[1], args[2:]
-    cache = ROOT / "tests" / ".cache"
-    cache.mkdir(parents=True, exist_ok=True)
-    for old in cache.glob("*.log"):
-        old.unlink()
-    parts = [
-        ("static", [sys.executable, "tests/static.py"]),
-        ("unit", ["make", "-s", "-C", "tests/unit", "unit"]),
-        ("fuzz", ["make", "-s", "-C", "tests/unit", "fuzz",
-                  f"FUZZ_SECONDS={fuzz_seconds}"]),
-        ("e2e", [sys.executable, "tests/e2e/run.py", *args]),
-    ]
-    if not args:
-        parts.append(("matrix", [sys.executable, "tests/matrix.py"]))
-        parts.append(("debug", [sys.executable, "tests/debug/run.py"]))
-        # After debug: its kernel is also the series' =m build.
-        parts.append(("upstream", [sys.executable, "tests/upstream/run.py"]))
-        parts.append(("distro", [sys.executable, "tests/distro/run.py"]))
-    passed = failed = 0
-    for name, cmd in parts:
-        p, f = part(name, cmd)
-        passed += p
-        failed += f
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    static = _load(HERE / "static.py", "static")
+    matrix = _load(HERE / "matrix.py", "matrix")
+    e2e_run = _load(HERE / "e2e" / "run.py", "e2e_run")
+    debug_run = _load(HERE / "debug" / "run.py", "debug_run")
+    distro_run = _load(HERE / "distro" / "run.py", "distro_run")
+    upstream_run = _load(HERE / "upstream" / "run.py", "upstream_run")
+
+    jobs = static.jobs()
+    jobs.append(program_job("unit", ["make", "-s", "-C", "tests/unit",
+                                     "unit"], 15))
+    jobs.append(program_job("fuzz", [
+        "make", "-s", "-C", "tests/unit", "fuzz",
+        f"FUZZ_SECONDS={fuzz_seconds}"], int(fuzz_seconds) + 30))
+    matrix_jobs, debug_jobs = matrix.jobs(), debug_run.jobs()
+    chroot = next(j for j in matrix_jobs if j.label == "matrix/trixie/chroot")
+    jobs += e2e_run.jobs() + matrix_jobs + debug_jobs + \
+        upstream_run.jobs(debug_jobs[0], chroot) + distro_run.jobs()
+    return harness.main(jobs, args, table=True)
+
+
+def _load(path, name):
+    """A part's runner as a module (several are called run.py)."""
+    spec = importlib.util.spec_from_file_location(name, path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 if __name__ == "__main__":

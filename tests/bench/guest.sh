@@ -1,6 +1,6 @@
 # shellcheck shell=sh
-# Guest side of `make bench`, sourced by tests/e2e/guest/init (busybox sh)
-# for mdbtest=bench. mdbarg=MODE,RUNS,COUNT,WHO: MODE "speed" measures
+# Guest side of `make bench`, run by tests/e2e/guest/init (busybox sh) as
+# /cases/bench.sh for mdbtest=bench. mdbarg=MODE,RUNS,COUNT,WHO: MODE "speed" measures
 # every contender side by side, "tune" memdiskblk under each queue
 # setting, "mem" the memory that WHO (memdisk or phram) takes, "ab" two
 # builds of memdiskblk in turns (WHO: rand or mem). Each figure

@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * mdbbench: the guest side of `make bench`, one measurement per call.
  * Each call prints one line "@@ bench.KEY ns BYTES_OR_IOS" that

@@ -46,7 +46,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "e2e"))
+sys.path.insert(0, str(HERE.parent / "lib"))
 
 import images  # noqa: E402
 from boot import boot  # noqa: E402
@@ -85,13 +85,14 @@ class Guest:
         tool = out / "mdbbench"
         images.run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-pthread",
                     "-o", str(tool), str(HERE / "mdbbench.c")])
-        files = {"/bin/mdbbench": tool, "/bench/guest.sh": HERE / "guest.sh"}
+        files = {"/bin/mdbbench": tool}
         if ko_b:
             files["/bench/b.ko"] = out / "b.ko"
             images.run(["strip", "--strip-debug", "-o", str(files["/bench/b.ko"]),
                         str(ko_b)])
-        self.initrd = images.initramfs(kver, ko, name="-bench",
-                                       modules=MODULES, files=files)
+        self.initrd = images.initramfs(
+            kver, ko, name="-bench", modules=MODULES,
+            cases={"bench": (HERE / "guest.sh").read_text()}, files=files)
 
     def run(self, name, mib, arg, mem, cmdline="", boots=1, cpus=2):
         """Boot an ISO of about mib MiB boots times with cpus vCPUs;
@@ -107,7 +108,7 @@ class Guest:
     def _boot(self, name, iso, mem, cpus):
         for attempt in (1, 2):
             # With 2 vCPUs, QEMU's TCG now and then oopses the guest (see
-            # tests/e2e/boot.py); one retry, and say so.
+            # tests/lib/boot.py); one retry, and say so.
             b = boot(f"bench-{name}", image=iso, memdisk_args="iso raw",
                      mem=mem, cpus=cpus, timeout=3600)
             facts = {}

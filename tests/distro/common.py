@@ -1,11 +1,8 @@
 """What the distribution tests share: paths, the version, the tree as it
 would be released, and the host's state (these tests install files under
 /lib/modules, /usr/src and /var/lib/dkms, never load the module, and put
-everything back).
-
-The e2e helpers (tests/e2e/images.py, boot.py) are reused with their
-cache moved to MDB_CACHE/distro, so that nothing here overwrites what the
-e2e cases built."""
+everything back). Their own files go to CACHE (tests/.cache/distro); the
+images and boots come from tests/lib (images.py, boot.py)."""
 import os
 import re
 import shutil
@@ -15,16 +12,18 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-_cache = Path(os.environ.get("MDB_CACHE", ROOT / "tests" / ".cache"))
-os.environ["MDB_CACHE"] = str(_cache / "distro")
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+sys.path[:0] = [str(ROOT / "tests" / "lib")]
 
+import harness  # noqa: E402
 import images  # noqa: E402
 
-CACHE = images.CACHE
+CACHE = harness.CACHE / "distro"
+# Held by whatever installs into the host's module tree, or reads it as a
+# distribution's tools would (dkms, apt, the initramfs generators).
+HOST_MODULES = "host-modules"
 NAME = "memdiskblk"
 PACKAGE = "memdiskblk-dkms"
-# The module's own sources: what DKMS builds (tests/e2e/images.py agrees).
+# The module's own sources: what DKMS builds (tests/lib/images.py agrees).
 SOURCES = images.SOURCES
 # The other packaging pieces debian/memdiskblk-dkms.install names.
 INITRAMFS_PIECES = ["initramfs-tools/hooks/memdiskblk",
@@ -53,8 +52,9 @@ def changelog_version():
 
 
 def upstream_version():
-    """The module's version: the changelog's, without the Debian revision."""
-    return changelog_version().rsplit("-", 1)[0]
+    """The module's version, from its one source: the file VERSION (the
+    Debian package's build checks that debian/changelog agrees)."""
+    return (ROOT / "VERSION").read_text().strip()
 
 
 def version_key(kver):
@@ -133,13 +133,18 @@ def dkms_tree():
 
 class Host:
     """Records what the host had before a test and puts it back: removes
-    this project's package, DKMS registration, sources and modules, and the
-    signing key dkms generates on first use if it was not there before."""
+    this project's package, DKMS registration, sources and modules, and
+    what dkms leaves if it was not there before: the signing key it
+    generates on first use, and the empty RPM database in ~/.rpmdb that
+    its `rpm -qf` calls make once the rpm package (for the RPM build) is
+    installed."""
 
     MOK = [Path("/var/lib/dkms/mok.key"), Path("/var/lib/dkms/mok.pub")]
+    RPMDB = Path.home() / ".rpmdb"
 
     def __init__(self):
         self.mok_before = {p: p.exists() for p in self.MOK}
+        self.rpmdb_before = self.RPMDB.exists()
 
     def refuse(self):
         """A reason not to touch this host, or None."""
@@ -171,3 +176,5 @@ class Host:
         for p, existed in self.mok_before.items():
             if not existed and p.exists():
                 p.unlink()
+        if not self.rpmdb_before and self.RPMDB.exists():
+            shutil.rmtree(self.RPMDB)

@@ -9,14 +9,12 @@ from common import (CACHE, NAME, ROOT, SOURCES, dkms_tree, header_kernels,
 
 
 def stage_source(dest):
-    """What `dkms add` needs from a checkout: the module's sources,
-    dkms.conf and the changelog that holds the version (adding the whole
-    checkout would copy tests/.cache too)."""
-    (dest / "debian").mkdir(parents=True)
+    """What `dkms add` needs from a checkout: the module's sources (VERSION
+    among them) and dkms.conf (adding the whole checkout would copy
+    tests/.cache too)."""
+    dest.mkdir(parents=True)
     for name in SOURCES + ["dkms.conf"]:
         (dest / name).write_bytes((ROOT / name).read_bytes())
-    (dest / "debian/changelog").write_bytes(
-        (ROOT / "debian/changelog").read_bytes())
     return dest
 
 
@@ -26,7 +24,7 @@ def status(kver):
 
 def check_installed(c, kver, ver):
     """The module sits in updates/dkms and depmod indexed it (modinfo finds
-    it by name without loading anything)."""
+    it by name without loading anything); its MODULE_VERSION is ver."""
     c.expect(f"{NAME}/{ver}, {kver}" in status(kver) and
              "installed" in status(kver), f"dkms status {kver}: {status(kver)!r}")
     found = sorted(Path(f"/lib/modules/{kver}/updates/dkms").glob(f"{NAME}.ko*"))
@@ -36,19 +34,21 @@ def check_installed(c, kver, ver):
              f"{kver}: modinfo resolves {NAME} to {path.strip()!r}")
     code, magic = run(["modinfo", "-k", kver, "-F", "vermagic", NAME], check=False)
     c.expect(magic.startswith(kver + " "), f"{kver}: vermagic {magic.strip()!r}")
+    code, shown = run(["modinfo", "-k", kver, "-F", "version", NAME], check=False)
+    c.eq(shown.strip(), ver, f"{kver}: modinfo -F version")
 
 
 def case_dkms(c, host):
     """dkms add (from the tree's dkms.conf, the version read from
-    debian/changelog), then build and install for every kernel with
-    headers: each gets /lib/modules/KVER/updates/dkms/memdiskblk.ko[.xz]
-    with that kernel's vermagic, found by modinfo. AUTOINSTALL works (what
-    a kernel upgrade runs). dkms remove --all takes every module and the
-    DKMS registration away."""
+    VERSION), then build and install for every kernel with headers: each
+    gets /lib/modules/KVER/updates/dkms/memdiskblk.ko[.xz] with that
+    kernel's vermagic and VERSION as its version, found by modinfo.
+    AUTOINSTALL works (what a kernel upgrade runs). dkms remove --all
+    takes every module and the DKMS registration away."""
     kvers = header_kernels()
     c.expect(len(kvers) >= 2, f"kernels with headers: {kvers} (want 6.1 and 6.12)")
     ver = upstream_version()
-    c.note = f"{ver} on {', '.join(kvers)}"
+    c.note(f"{ver} on {', '.join(kvers)}")
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
         src = stage_source(Path(tmp) / "src")
         run(["dkms", "add", str(src)])

@@ -17,23 +17,32 @@ The generators run in a private mount namespace (unshare -m) where the
 module under /lib/modules/KVER/updates, the udev rule and the dracut
 module are overlays: nothing is written to the host's trees, and nothing
 is left behind if a run is interrupted. Artefacts are cached under
-CACHE/live by a digest of everything they are made from."""
+CACHE/live by a digest of everything they are made from.
+
+For UEFI (uefi_cases.py) the same machinery makes hybrid ISOs that GRUB EFI
+boots too (efi=True), and initramfs images made without the project's
+integration (integration=False), the control there."""
 import hashlib
+import os
 import re
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
 import images
 from boot import boot
-from cases import BAD_DMESG
-from common import CACHE, HERE, ROOT, SOURCES, run
+from common import CACHE, HERE, HOST_MODULES, ROOT, SOURCES, run
+from harness import BAD_DMESG
 
 MARKER = "MDB-LIVE-ROOT-OK"
 DIR = CACHE / "live"
 RULE = "udev/60-persistent-memdiskblk.rules"
 HOOK = "initramfs-tools/hooks/memdiskblk"
 INIT_TOP = "initramfs-tools/scripts/init-top/memdiskblk"
+INIT_BOTTOM = "initramfs-tools/scripts/init-bottom/memdiskblk"
+ONLINE_RULE = "udev/61-memdiskblk-online.rules"
+ONLINE_HELPER = "udev/memdiskblk-released"
 DRACUT_MODULE = "dracut/90memdiskblk"
 LABEL = "MDBLIVE"
 # live-boot scans every block device by itself: no live-media= hint.
@@ -47,14 +56,16 @@ NO_MODULE = "memdiskblk.autodetect=0"
 KILLED_INIT = "Kernel panic - not syncing: Attempted to kill init!"
 # Debian packages whose files end up in the images (part of the cache key).
 PACKAGES = ["initramfs-tools", "live-boot", "dracut-core", "dracut-live",
-            "busybox-static", "udev", "isolinux", "squashfs-tools"]
+            "busybox-static", "udev", "isolinux", "squashfs-tools",
+            "grub-efi-amd64-bin"]
 TOOLS = {"mkinitramfs": "initramfs-tools", "dracut": "dracut-core",
          "mksquashfs": "squashfs-tools", "xorriso": "xorriso",
          "unshare": "util-linux", "lsinitramfs": "initramfs-tools",
          "lsinitrd": "dracut-core",
          "/usr/lib/dracut/modules.d/90dmsquash-live": "dracut-live",
-         "/lib/live/boot": "live-boot", "/bin/busybox": "busybox-static"}
-
+         "/lib/live/boot": "live-boot", "/bin/busybox": "busybox-static",
+         "grub-mkimage": "grub-common", "mkfs.fat": "dosfstools",
+         "mcopy": "mtools", "/usr/lib/grub/x86_64-efi": "grub-efi-amd64-bin"}
 
 def need(*tools):
     """Fail (not skip) with the package to install when a tool is missing."""
@@ -87,7 +98,8 @@ def inputs(kver):
     _, versions = run(["dpkg-query", "-W", "-f=${Package} ${Version}\n",
                        *PACKAGES, f"linux-image-{kver}"], check=False)
     files = [Path(__file__), HERE / "guest/live-init", ROOT / RULE,
-             ROOT / HOOK, ROOT / INIT_TOP,
+             ROOT / ONLINE_RULE, ROOT / ONLINE_HELPER,
+             ROOT / HOOK, ROOT / INIT_TOP, ROOT / INIT_BOTTOM,
              *sorted((ROOT / DRACUT_MODULE).iterdir()),
              *(ROOT / s for s in SOURCES)]
     return [kver, versions, *files]
@@ -96,23 +108,41 @@ def inputs(kver):
 def in_namespace(kver, cmd, dracut=False):
     """Run cmd where the host's trees carry the project's files, as its
     package would install them: /lib/modules/KVER/updates/memdiskblk.ko
-    (depmod run), the udev rule and, with dracut, /usr/lib/dracut/modules.d/
-    90memdiskblk. Overlays in a private mount namespace: they vanish with
-    it, and the host's own files are never written."""
+    (depmod run), the udev rules and the online rule's helper and, with
+    dracut, /usr/lib/dracut/modules.d/90memdiskblk. Whatever an installed memdiskblk-dkms put there (the
+    package cases of a run on the same machine may have it installed) is
+    hidden, so an image holds the project's pieces only when the test gives
+    them. Overlays in a private mount namespace: they vanish with it, and
+    the host's own files are never written."""
     ko, _ = images.build_module(kver)
-    layers = {Path(f"/lib/modules/{kver}"): {"updates/memdiskblk.ko": ko},
-              Path("/lib/udev/rules.d"): {Path(RULE).name: ROOT / RULE}}
+    # None: hidden (an overlayfs whiteout).
+    layers = {Path(f"/lib/modules/{kver}"): {
+                  "updates/memdiskblk.ko": ko,
+                  **{f"updates/dkms/memdiskblk.ko{z}": None
+                     for z in ["", ".xz", ".zst"]}},
+              Path("/lib/udev"): {
+                  f"rules.d/{Path(RULE).name}": ROOT / RULE,
+                  f"rules.d/{Path(ONLINE_RULE).name}": ROOT / ONLINE_RULE,
+                  Path(ONLINE_HELPER).name: ROOT / ONLINE_HELPER},
+              Path("/usr/share/initramfs-tools"): {
+                  "hooks/memdiskblk": None, "scripts/init-top/memdiskblk": None,
+                  "scripts/init-bottom/memdiskblk": None},
+              Path("/usr/lib/dracut/modules.d"): {"90memdiskblk": None}}
     if dracut:
         layers[Path("/usr/lib/dracut/modules.d")] = {
             f"90memdiskblk/{p.name}": p
             for p in (ROOT / DRACUT_MODULE).iterdir()}
-    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp, \
+            images.locked(HOST_MODULES):
         script = ["set -e"]
         for i, (target, files) in enumerate(layers.items()):
             upper, work = Path(tmp) / f"upper{i}", Path(tmp) / f"work{i}"
             for rel, src in files.items():
                 (upper / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src, upper / rel)
+                if src is None:
+                    os.mknod(upper / rel, stat.S_IFCHR, os.makedev(0, 0))
+                else:
+                    shutil.copy2(src, upper / rel)
             work.mkdir()
             target = target.resolve()
             script.append(f"mount -t overlay overlay -o lowerdir={target},"
@@ -144,101 +174,120 @@ def squashfs(key):
     return out
 
 
-def mkinitramfs(kver, key):
+def mkinitramfs(kver, key, integration=True):
     """Debian's mkinitramfs with live-boot and the project's hook and
-    init-top script, from a private configuration directory: MODULES=list
-    (what the hooks add, and isofs for the medium). Still about 23 MiB:
-    live-boot's hook adds every network driver."""
-    out = DIR / f"initramfs-tools-{key}.img"
+    init-top script (without integration: neither), from a private
+    configuration directory: MODULES=list (what the hooks add, and isofs
+    for the medium). Still about 23 MiB: live-boot's hook adds every
+    network driver."""
+    out = DIR / f"initramfs-tools-{'' if integration else 'plain-'}{key}.img"
     if out.exists():
         return out
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
         conf = Path(tmp) / "conf"
-        for d in ["conf.d", "hooks", "scripts/init-top"]:
+        for d in ["conf.d", "hooks", "scripts/init-top", "scripts/init-bottom"]:
             (conf / d).mkdir(parents=True)
         (conf / "initramfs.conf").write_text(
             "MODULES=list\nBUSYBOX=y\nKEYMAP=n\nCOMPRESS=zstd\nRESUME=none\n"
             "FSTYPE=auto\nRUNSIZE=10%\n")
         (conf / "modules").write_text("isofs\n")
-        shutil.copy2(ROOT / HOOK, conf / "hooks/memdiskblk")
-        shutil.copy2(ROOT / INIT_TOP, conf / "scripts/init-top/memdiskblk")
+        if integration:
+            shutil.copy2(ROOT / HOOK, conf / "hooks/memdiskblk")
+            shutil.copy2(ROOT / INIT_TOP, conf / "scripts/init-top/memdiskblk")
+            shutil.copy2(ROOT / INIT_BOTTOM, conf / "scripts/init-bottom/memdiskblk")
         in_namespace(kver, ["mkinitramfs", "-d", str(conf), "-o",
                             str(out) + ".tmp", kver])
     Path(str(out) + ".tmp").rename(out)
     return out
 
 
-def dracut(kver, key):
+def dracut(kver, key, integration=True):
     """dracut (not this system's generator) with an empty configuration
     (--conf /dev/null, --confdir: dracut-core's 11-ifcfg.conf would add the
     network modules) and only the modules a live boot needs: dmsquash-live
-    with its dependencies, and the project's memdiskblk."""
-    out = DIR / f"dracut-{key}.img"
+    with its dependencies, and (with integration) the project's
+    memdiskblk."""
+    out = DIR / f"dracut-{'' if integration else 'plain-'}{key}.img"
     if out.exists():
         return out
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
         in_namespace(kver, [
             "dracut", "--conf", "/dev/null", "--confdir", tmp,
             "--no-hostonly", "--no-hostonly-cmdline", "--no-early-microcode",
-            "--zstd", "-m", "base dmsquash-live memdiskblk", "--omit", "systemd",
-            "--kver", kver, "--force", str(out) + ".tmp"], dracut=True)
+            "--zstd", "-m", "base dmsquash-live" + (" memdiskblk" if integration else ""),
+            "--omit", "systemd", "--kver", kver, "--force", str(out) + ".tmp"],
+            dracut=integration)
     Path(str(out) + ".tmp").rename(out)
     return out
 
 
-def live_iso(path, kver, initrd, cmdline, payload):
+def live_iso(path, kver, initrd, cmdline, payload, efi=False):
     """An isolinux ISO labelled LABEL holding the kernel, initrd and the
-    payload ({path in the ISO: file}); padded (images.py's helpers) to 2 KiB
-    short of a 4 KiB multiple."""
+    payload ({path in the ISO: file}), 2 KiB short of a 4 KiB multiple;
+    efi: a hybrid ISO for BIOS and UEFI, as live-build makes them
+    (images.iso)."""
     if path.exists():
         return path
-    tree = Path(str(path) + ".d")
-    for pad in range(8):
-        if tree.exists():
-            shutil.rmtree(tree)
-        (tree / "isolinux").mkdir(parents=True)
-        files = {"pad.bin": bytes(2048 * pad)} if pad else {}
-        cfg = images._boot_tree(tree, kver, initrd, cmdline, files)
-        (tree / "isolinux/isolinux.cfg").write_text(cfg)
-        shutil.copy(images.ISOLINUX_BIN, tree / "isolinux")
-        shutil.copy(images.SYSLINUX_BIOS / "ldlinux.c32", tree / "isolinux")
-        for rel, src in payload.items():
-            (tree / rel).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(src, tree / rel)
-        run(["xorriso", "-as", "mkisofs", "-quiet", "-o", str(path) + ".tmp",
-             "-b", "isolinux/isolinux.bin", "-c", "isolinux/boot.cat",
-             "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table",
-             "-J", "-R", "-V", LABEL, str(tree)])
-        shutil.rmtree(tree)
-        if Path(str(path) + ".tmp").stat().st_size % 4096 == 2048:
-            Path(str(path) + ".tmp").rename(path)
-            return path
-    raise RuntimeError("could not make an ISO of 4 KiB + 2 KiB size")
+    return images.iso(path, kver, initrd, cmdline, {}, extra=payload,
+                      label=LABEL, efi=efi)
 
 
-def image(family, module=True):
+def image(family, module=True, efi=False, integration=True, release=""):
     """(ISO, its initramfs) for family "live-boot" or "dracut"; without
-    module, the command line adds memdiskblk.autodetect=0."""
+    module, the command line adds memdiskblk.autodetect=0; efi: a hybrid
+    ISO that UEFI firmware boots too; without integration, the initramfs
+    is made without the project's hook, init-top script or dracut
+    module; release names one of RELEASE. Cases ask for them side by
+    side: each is built once, under a lock."""
+    with images.locked(("live", family)):
+        return _image(family, module, efi, integration, release)
+
+
+# name: (what the command line adds, bytes of zeros appended to the ISO).
+# The zeros make the image span whole memory blocks to return; toram
+# copies files only, so they cost the guest no RAM twice.
+RELEASE = {"": ("", 0),
+           "toram": ("toram", 0),
+           "toram-release": ("toram memdiskblk.release=auto", 480 << 20)}
+
+
+def _image(family, module, efi, integration, release):
     need("unshare", "mksquashfs", "xorriso", "/bin/busybox",
          *(["mkinitramfs", "lsinitramfs", "/lib/live/boot"] if family == "live-boot"
-           else ["dracut", "lsinitrd", "/usr/lib/dracut/modules.d/90dmsquash-live"]))
+           else ["dracut", "lsinitrd", "/usr/lib/dracut/modules.d/90dmsquash-live"]),
+         *(["grub-mkimage", "/usr/lib/grub/x86_64-efi", "mkfs.fat", "mcopy"]
+           if efi else []))
     DIR.mkdir(parents=True, exist_ok=True)
     kver = kernel()
     key = digest(*inputs(kver))
-    for old in DIR.iterdir():  # made from other inputs
-        if key not in old.name:
-            shutil.rmtree(old) if old.is_dir() else old.unlink()
-    root = squashfs(key)
+    with images.locked("live-clean"):
+        for old in DIR.iterdir():  # made from other inputs
+            if key not in old.name:
+                shutil.rmtree(old) if old.is_dir() else old.unlink()
+    with images.locked("live-squashfs"):
+        root = squashfs(key)
     if family == "live-boot":
-        initrd = mkinitramfs(kver, key)
+        initrd = mkinitramfs(kver, key, integration)
         cmdline, payload = LIVE_CMDLINE, {"live/filesystem.squashfs": root}
     else:
-        initrd = dracut(kver, key)
+        initrd = dracut(kver, key, integration)
         cmdline, payload = DRACUT_CMDLINE, {"LiveOS/squashfs.img": root}
     if not module:
         cmdline += " " + NO_MODULE
-    name = f"{family}-{'' if module else 'nomod-'}{key}.iso"
-    return live_iso(DIR / name, kver, initrd, cmdline, payload), initrd
+    extra, pad = RELEASE[release]
+    cmdline = f"{cmdline} {extra}".strip()
+    variant = ("" if module else "nomod-") + ("efi-" if efi else "") + \
+        ("" if integration else "plain-") + (f"{release}-" if release else "")
+    iso = DIR / f"{family}-{variant}{key}.iso"
+    if not iso.exists() and pad:
+        # Zeros after the ISO 9660 volume, a 4 KiB multiple (the size
+        # stays 2 KiB short of one); a sparse file, made at once.
+        padded = live_iso(DIR / f"unpadded-{iso.name}", kver, initrd, cmdline,
+                          payload, efi)
+        with open(padded, "r+b") as f:
+            f.truncate(padded.stat().st_size + pad)
+        padded.rename(iso)
+    return live_iso(iso, kver, initrd, cmdline, payload, efi), initrd
 
 
 def mounts(b):
@@ -265,7 +314,7 @@ def booted_live(c, b, medium_at):
     c.eq(b.get(f"link:by-label/{LABEL}"), "../../memdisk0",
          f"/dev/disk/by-label/{LABEL} (the rule, run by the initramfs's udev)")
     clean_log(c, b.log)
-    c.note = f"{b.seconds:.0f} s boot"
+    c.note(f"{b.seconds:.0f} s boot")
 
 
 def did_not_boot(c, b, message, end=None):
@@ -281,7 +330,7 @@ def did_not_boot(c, b, message, end=None):
     c.expect(re.search(message, log), f"{message!r} in the log "
              f"(tail: {b.log[-400:]!r})")
     clean_log(c, log)
-    c.note = f"{b.seconds:.0f} s boot"
+    c.note(f"{b.seconds:.0f} s boot")
 
 
 def case_live_boot(c, host):
@@ -351,7 +400,71 @@ def case_dracut_live_no_module(c, host):
     c.expect("Could not boot" in b.log, "dracut: Could not boot")
 
 
+def case_live_boot_toram_release(c, host):
+    """live-boot with toram and memdiskblk.release=auto, the ISO padded to
+    span whole memory blocks, in a guest with 768 MiB more RAM than the
+    image: live-boot copies the medium to RAM and unmounts it, the
+    initramfs's init-bottom script releases it, the initramfs's udev (the
+    online rule and its helper are in the initramfs) onlines what came
+    back, on a kernel that leaves hot-added memory offline. The live root
+    runs with /run/live/medium on live-boot's tmpfs ("/dev/shm"),
+    /dev/memdisk0 is gone, one
+    "memdisk0: released:" line, a System RAM (memdiskblk) resource, no
+    memory block offline, and MemTotal above all the RAM the guest had
+    outside the image. Clean console log."""
+    iso, initrd = image("live-boot", release="toram-release")
+    listing = run(["lsinitramfs", str(initrd)])[1]
+    for piece in ["scripts/init-bottom/memdiskblk", "61-memdiskblk-online.rules",
+                  "udev/memdiskblk-released"]:
+        c.expect(piece in listing, f"{piece} in the initramfs")
+    size = iso.stat().st_size
+    mem = (size >> 20) + 768
+    b = boot("live-boot-toram-release", image=iso, memdisk_args="iso raw",
+             mem=mem, timeout=300)
+    c.expect(not b.timed_out, f"guest timed out after {b.seconds:.0f} s")
+    c.expect(MARKER in b.log, f"{MARKER} printed (log tail: {b.log[-400:]!r})")
+    c.eq(b.get("finished"), "", "the live root's init ran to its end")
+    c.eq(mounts(b).get("/run/live/medium"), "/dev/shm",
+         f"toram: the medium is live-boot's tmpfs copy (mounts: {mounts(b)})")
+    c.eq(b.get("memdisk0"), "0", "/dev/memdisk0 released: gone")
+    lines = re.findall(r"memdiskblk: memdisk0: released: (\d+) KiB of RAM "
+                       r"returned at 0x([0-9a-f]+)", b.log)
+    c.eq(len(lines), 1, "one release line")
+    c.expect(lines and int(lines[0][0]) >= 256 << 10,
+             f"at least two 128 MiB blocks returned: {lines}")
+    c.expect(b.get("iomem", "").endswith(":SystemRAM(memdiskblk)"),
+             f"System RAM (memdiskblk) in /proc/iomem: {b.get('iomem')!r}")
+    c.eq(b.get("offline-blocks"), "", "no memory block offline")
+    total = int(b.get("memtotal") or 0)
+    outside = (mem << 10) - (size >> 10)
+    c.expect(total > outside, f"MemTotal {total >> 10} MiB above the "
+             f"{outside >> 10} MiB the guest had outside the image")
+    clean_log(c, b.log)
+    c.note(f"{int(lines[0][0]) >> 10 if lines else 0} MiB returned, "
+           f"MemTotal {total >> 10} MiB, guest {mem} MiB, {b.seconds:.0f} s boot")
+
+
+def case_live_boot_toram_keep(c, host):
+    """The control: live-boot with toram but without memdiskblk.release=auto.
+    The live root runs from the copy in RAM, /dev/memdisk0 is still there
+    (unmounted) and nothing was released or even tried (no "released" nor
+    "not released" line)."""
+    iso, _ = image("live-boot", release="toram")
+    b = boot("live-boot-toram-keep", image=iso, memdisk_args="iso raw",
+             timeout=150)
+    c.expect(not b.timed_out, f"guest timed out after {b.seconds:.0f} s")
+    c.expect(MARKER in b.log, f"{MARKER} printed (log tail: {b.log[-400:]!r})")
+    c.eq(mounts(b).get("/run/live/medium"), "/dev/shm",
+         f"toram: the medium is live-boot's tmpfs copy (mounts: {mounts(b)})")
+    c.eq(b.get("memdisk0"), "1", "/dev/memdisk0 kept")
+    c.expect("released" not in b.log, "nothing released or tried")
+    clean_log(c, b.log)
+    c.note(f"{b.seconds:.0f} s boot")
+
+
 CASES = [("live-boot-initramfs-tools", case_live_boot),
          ("live-boot-no-module", case_live_boot_no_module),
          ("dracut-live", case_dracut_live),
-         ("dracut-live-no-module", case_dracut_live_no_module)]
+         ("dracut-live-no-module", case_dracut_live_no_module),
+         ("live-boot-toram-release", case_live_boot_toram_release),
+         ("live-boot-toram-keep", case_live_boot_toram_keep)]

@@ -1,5 +1,5 @@
 #!/bin/sh
-# SPDX-License-Identifier: GPL-2.0
+# SPDX-License-Identifier: GPL-2.0-only
 #
 # Runs mkinitcpio/hooks/memdiskblk the way mkinitcpio's /init does, in
 # busybox ash: the kernel command line becomes shell variables

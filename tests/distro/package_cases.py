@@ -62,7 +62,7 @@ def case_build(c, host):
         shutil.rmtree(WORK)
     src = copy_tree(WORK / f"{NAME}-{up}")
     if missing:
-        c.note = f"built WITHOUT {', '.join(missing)}"
+        c.note(f"built WITHOUT {', '.join(missing)}")
         # Only in this copy: drop the install lines whose source is absent.
         install = src / "debian" / f"{PACKAGE}.install"
         install.write_text("".join(
@@ -97,6 +97,9 @@ def case_build(c, host):
         "initramfs-tools/hooks/memdiskblk": "/usr/share/initramfs-tools/hooks/memdiskblk",
         "initramfs-tools/scripts/init-top/memdiskblk":
             "/usr/share/initramfs-tools/scripts/init-top/memdiskblk",
+        "initramfs-tools/scripts/init-bottom/memdiskblk":
+            "/usr/share/initramfs-tools/scripts/init-bottom/memdiskblk",
+        "udev/memdiskblk-released": "/lib/udev/memdiskblk-released",
     }
     for piece, path in wanted.items():
         if piece in missing:
@@ -123,14 +126,15 @@ def case_lintian(c, host):
     errors = [t for t in tags if t.startswith("E: ")]
     c.eq(errors, [], "lintian errors")
     c.expect(code == 0, f"lintian exited {code}")
-    c.note = f"{len(errors)} errors, {len(tags) - len(errors)} warnings"
+    c.note(f"{len(errors)} errors, {len(tags) - len(errors)} warnings")
 
 
 def case_install(c, host):
     """apt install ./memdiskblk-dkms_*.deb: DKMS builds and installs the
     module for the installed kernels (dkms's own policy: every kernel when
     the running one is not installed here, as on CI; otherwise the running
-    and the newest), the udev rule and initramfs pieces are in place.
+    and the newest) with VERSION as its modinfo version, the udev rule and
+    initramfs pieces are in place.
     apt purge removes the modules, the DKMS registration, /usr/src and
     every packaged file. The module is never loaded."""
     if not c.expect(Built.deb is not None, "package was built"):
@@ -148,6 +152,9 @@ def case_install(c, host):
                            status, re.M), f"dkms installed for {kver}: {status!r}")
         found = list(Path(f"/lib/modules/{kver}/updates/dkms").glob(f"{NAME}.ko*"))
         c.expect(found, f"module under /lib/modules/{kver}/updates/dkms")
+        if found:
+            shown = run(["modinfo", "-F", "version", str(found[0])])[1].strip()
+            c.eq(shown, up, f"{kver}: modinfo -F version of the DKMS build")
     c.expect(udev_rule_path().read_bytes() ==
              (ROOT / "udev/60-persistent-memdiskblk.rules").read_bytes(),
              f"{udev_rule_path()} is the project's rule")
@@ -160,7 +167,7 @@ def case_install(c, host):
              "/usr/lib/dracut/modules.d/90memdiskblk/module-setup.sh")]:
         if piece not in Built.missing:
             c.expect(Path(path).exists(), f"{path} installed")
-    c.note = f"built for {', '.join(want)}"
+    c.note(f"built for {', '.join(want)}")
     initrd = initramfs_files(kvers[-1])
     if initrd is not None:
         c.expect(any(f"/updates/dkms/{NAME}.ko" in f for f in initrd),

@@ -1,12 +1,13 @@
 """shellcheck on every shell file the project ships or runs: files with a
 shell #! line (sh, bash, dash, ash, busybox sh), *.sh files, and the files
-that are shell without a #! line (dkms.conf, sourced by dkms as bash)."""
+that are shell without a #! line (dkms.conf, sourced by dkms as bash;
+the PKGBUILD, sourced by makepkg)."""
 import re
 
 from common import ROOT, run, tree_files
 
 SHEBANG = re.compile(r"^#!\s*(?:/usr)?/bin/(?:env\s+)?(sh|bash|dash|ash|busybox\s+sh)\b")
-SHELL_WITHOUT_SHEBANG = {"dkms.conf": "bash"}
+SHELL_WITHOUT_SHEBANG = {"dkms.conf": "bash", "archlinux/PKGBUILD": "bash"}
 
 
 def shell_files():
@@ -40,15 +41,15 @@ def case_shellcheck(c, host):
     mkinitcpio, initramfs-tools and dracut files, dkms.conf, scripts/,
     the test guests and harnesses)."""
     files = shell_files()
-    for want in ["dkms.conf", "mkinitcpio/hooks/memdiskblk",
-                 "mkinitcpio/install/memdiskblk"]:
+    for want in ["dkms.conf", "archlinux/PKGBUILD", "scripts/build-package.sh",
+                 "mkinitcpio/hooks/memdiskblk", "mkinitcpio/install/memdiskblk"]:
         c.expect(want in files, f"{want} is checked")
     for dialect in sorted(set(files.values()), key=str):
         group = sorted(f for f, d in files.items() if d == dialect)
         code, out = run(["shellcheck", *(["-s", dialect] if dialect else []),
                          *group], cwd=ROOT, check=False)
         c.expect(code == 0, f"shellcheck: {out.strip()[-600:]}")
-    c.note = f"{len(files)} files"
+    c.note(f"{len(files)} files")
 
 
 CASES = [("shellcheck", case_shellcheck)]

@@ -5,13 +5,11 @@ udev package (with its builtin blkid) and systemd's own
 project's mkinitcpio hook, as in an Arch initramfs, so the same boots show
 archiso finding its medium at archisodevice.
 
-The initramfs is tests/e2e/images.py's (busybox, kmod, the module, the
+The initramfs is tests/lib/images.py's (busybox, kmod, the module, the
 filesystem modules) with tests/distro/guest/udev-init as /init, udevadm
 and its libraries, the rules, the hook and the loop module added."""
-import gzip
 import re
-import shutil
-import subprocess
+import threading
 from pathlib import Path
 
 import images
@@ -20,19 +18,21 @@ from common import CACHE, HERE, ROOT, run
 
 RULES = Path("/lib/udev/rules.d")
 UDEVADM = "/bin/udevadm"
-LABEL = "MDBTEST"        # tests/e2e/images.py's ISO volume label
+LABEL = "MDBTEST"        # tests/lib/images.py's ISO volume label
 DISK_LABEL = "MDBDISK"   # and its hard-disk image's FAT label
 
 
 class Guest:
     """The kernel, module and initramfs the udev boots share."""
     _made = None
+    _lock = threading.Lock()
 
     @classmethod
     def get(cls):
-        if cls._made is None:
-            cls._made = cls()
-        return cls._made
+        with cls._lock:
+            if cls._made is None:
+                cls._made = cls()
+            return cls._made
 
     def __init__(self):
         kvers = images.kernels()
@@ -40,66 +40,26 @@ class Guest:
             raise RuntimeError("no kernel with an image and headers")
         self.kver = kvers[-1]
         self.ko, _ = images.build_module(self.kver)
-        self.initrd = udev_initramfs(self.kver, images.initramfs(self.kver, self.ko))
+        self.initrd = udev_initramfs(self.kver, self.ko)
         self.dir = CACHE / "img" / "udev"
         self.dir.mkdir(parents=True, exist_ok=True)
 
 
-def _copy_with_libs(binary, stage):
-    dest = stage / binary.lstrip("/")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(binary, dest)
-    for lib in re.findall(r"(/\S+\.so[.\d]*)", run(["ldd", binary])[1]):
-        target = stage / lib.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(lib, target)
-
-
-def _loop_module(kver, dest):
-    """loop.ko, uncompressed (the control device in the no-rule boot)."""
-    moddir = images.moddir(kver)
-    for line in (moddir / "modules.dep").read_text().splitlines():
-        path = line.split(":")[0]
-        if re.search(r"/loop\.ko(\.xz|\.zst)?$", path):
-            src = moddir / path
-            tool = {".xz": ["xz", "-dc"], ".zst": ["zstd", "-dcq"]}.get(src.suffix)
-            dest.write_bytes(subprocess.run(tool + [str(src)], check=True,
-                                            stdout=subprocess.PIPE).stdout
-                             if tool else src.read_bytes())
-            return True
-    return False  # built in
-
-
-def udev_initramfs(kver, base):
-    """The e2e initramfs unpacked, with udev and the hook added."""
-    stage = CACHE / "udev-initramfs" / kver
-    if stage.exists():
-        shutil.rmtree(stage)
-    stage.mkdir(parents=True)
-    subprocess.run(["cpio", "-idm", "--quiet"], input=gzip.decompress(base.read_bytes()),
-                   cwd=stage, check=True)
-    shutil.copy(HERE / "guest" / "udev-init", stage / "init")
-    (stage / "init").chmod(0o755)
-    _copy_with_libs(UDEVADM, stage)
-    (stage / "lib/systemd").mkdir(parents=True, exist_ok=True)
-    (stage / "lib/systemd/systemd-udevd").symlink_to(UDEVADM)
-    rules = stage / "lib/udev/rules.d"
-    rules.mkdir(parents=True, exist_ok=True)
-    shutil.copy(RULES / "60-persistent-storage.rules", rules)
-    shutil.copy(ROOT / "udev/60-persistent-memdiskblk.rules", rules)
-    (stage / "hooks").mkdir()
-    shutil.copy(ROOT / "mkinitcpio/hooks/memdiskblk", stage / "hooks")
-    (stage / "hooks/memdiskblk").chmod(0o755)
-    if _loop_module(kver, stage / "lib/fsmod/loop.ko"):
-        with open(stage / "lib/fsmod/order", "a") as order:
-            order.write("loop.ko\n")
-    files = sorted(str(p.relative_to(stage)) for p in stage.rglob("*"))
-    cpio = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"],
-                          input=("\n".join(files) + "\n").encode(),
-                          cwd=stage, check=True, stdout=subprocess.PIPE)
-    out = CACHE / "udev-initramfs" / f"{kver}.cpio.gz"
-    out.write_bytes(gzip.compress(cpio.stdout, 6))
-    return out
+def udev_initramfs(kver, ko):
+    """The e2e initramfs with tests/distro/guest/udev-init as /init,
+    udevadm (also as systemd-udevd), systemd's and the project's rules,
+    the mkinitcpio hook and the loop module."""
+    rules = "/lib/udev/rules.d"
+    return images.initramfs(
+        kver, ko, name="-udev", init=HERE / "guest" / "udev-init",
+        programs=[UDEVADM],
+        links={"/lib/systemd/systemd-udevd": UDEVADM},
+        files={f"{rules}/60-persistent-storage.rules":
+               RULES / "60-persistent-storage.rules",
+               f"{rules}/60-persistent-memdiskblk.rules":
+               ROOT / "udev/60-persistent-memdiskblk.rules",
+               "/hooks/memdiskblk": ROOT / "mkinitcpio/hooks/memdiskblk"},
+        fs_modules=["loop"])
 
 
 def links(b):

@@ -1,40 +1,41 @@
 #!/usr/bin/env python3
-"""Run the end-to-end cases on every installed kernel; one line per case.
+"""The end-to-end cases (tests/e2e/cases/*.py) on every installed Debian
+kernel, two guests at a time; one line per case, then the summary.
 
-Usage: run.py [SUBSTRING...]   only cases whose "e2e/KVER/NAME" contains one
+Usage: run.py [--list] [SUBSTRING...]
+  only the cases whose "e2e/KVER/NAME" contains one of the substrings;
+  --list prints each case's name and what it asserts.
 """
 import sys
+from pathlib import Path
 
-import cases
-import images
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / "lib"),
+                str(Path(__file__).resolve().parent)]
+import harness  # noqa: E402
+import images  # noqa: E402
+import suite  # noqa: E402
 
 
-def main(filters):
-    passed = failed = 0
+def jobs():
+    files = suite.case_files()
     kvers = images.kernels()
+    out = []
     if len(kvers) < 2:
-        print(f"FAIL e2e/kernels: need the 6.1 and 6.12 kernels, found {kvers}")
-        failed += 1
+        def missing(c):
+            c.expect(False, f"need the 6.1 and 6.12 kernels, found {kvers}")
+        out.append(harness.Job("e2e/kernels", missing))
     for kver in kvers:
-        short = images.short(kver)
-        wanted = [(n, f) for n, f in cases.CASES
-                  if not filters or any(s in f"e2e/{short}/{n}" for s in filters)]
-        if not wanted:
-            continue
-        try:
-            k = cases.Kernel(kver)
-        except Exception as e:  # the build failing fails every case
-            for name, _ in wanted:
-                print(f"FAIL e2e/{short}/{name}: setup: {e}")
-                failed += 1
-            continue
-        for name, func in wanted:
-            c = cases.run_case(k, name, func)
-            failed += bool(c.failures)
-            passed += not c.failures
-            print(cases.result_line(f"e2e/{short}/{name}", c), flush=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+        out += suite.jobs(f"e2e/{images.short(kver)}", kver, files)
+    return out
+
+
+def main(args):
+    if args[:1] == ["--list"]:
+        for f in suite.case_files():
+            for name in f.variants:
+                print(f"{name}:\n    " + f.doc.replace("\n", "\n    ") + "\n")
+        return 0
+    return harness.main(jobs(), args)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * libFuzzer target for memdiskblk_scan.c, compiled from the very file the
  * module includes.

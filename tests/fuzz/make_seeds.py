@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# SPDX-License-Identifier: GPL-2.0
+# SPDX-License-Identifier: GPL-2.0-only
 """Write the seed corpus of tests/fuzz/fuzz_scan.c into tests/fuzz/corpus/.
 
 Each seed is in the fuzzer's input format (see fuzz_scan.c):

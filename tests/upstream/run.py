@@ -21,21 +21,25 @@ Everything built (trees, kernels, the chroot) is cached outside the
 repository in MDB_MATRIX_CACHE (default /var/cache/memdiskblk) by a digest
 of its inputs; images and logs in tests/.cache.
 
-Usage: run.py [SUBSTRING...]   only cases whose name contains one
+Usage: run.py [SUBSTRING...]   only the jobs whose "upstream/NAME"
+contains one (and what they need: the debug kernel's build, the trixie
+chroot of tests/matrix.py)
 """
+import importlib.util
 import os
 import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "lib"),
+                str(ROOT / "tests" / "e2e")]
 import boot  # noqa: E402
-import cases  # noqa: E402
+import harness  # noqa: E402
 import images  # noqa: E402
+import matrix  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 CACHE = Path(os.environ.get("MDB_MATRIX_CACHE", "/var/cache/memdiskblk"))
@@ -63,42 +67,25 @@ def kernel_build(name, fragment, *targets, tarball=None):
 
 # ---- the trees --------------------------------------------------------------
 
-def debian_mirror():
-    """The Debian archive apt on this machine uses (never written here)."""
-    out = sh(["apt-get", "indextargets", "--format",
-              "$(SITE) $(RELEASE) $(LABEL)", "Identifier: Packages"])
-    for line in out.splitlines():
-        site, release, label = (line.split() + ["", "", ""])[:3]
-        if label == "Debian" and "-" not in release:
-            return site
-    raise RuntimeError("apt's configuration names no Debian archive")
-
-
 def newest_tarball():
     """linux-source from trixie-backports (the newest Debian offers),
-    fetched in the trixie chroot tests/matrix.py shares; its tarball
-    unpacked beside the chroot, cached by package version."""
-    mirror = debian_mirror()
-    if not (CHROOT / "usr/bin/apt-get").exists():
-        sh(["debootstrap", "--variant=minbase", "trixie", str(CHROOT), mirror])
-    (CHROOT / "etc/apt/sources.list.d/extra.list").write_text(
-        f"deb {mirror} trixie-backports main\n")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    pkg = sh(["chroot", str(CHROOT), "sh", "-ec",
-              "apt-get update -q >/dev/null; "
-              "apt-cache -t trixie-backports depends linux-source | "
-              "sed -n 's/^ *Depends: \\(linux-source-[0-9.]*\\)$/\\1/p' | head -n 1"],
-             env=env).strip()
+    fetched in the trixie chroot of tests/matrix.py (whose apt already
+    lists trixie-backports, from this machine's own archive); its tarball
+    is kept beside the chroot, by package version."""
+    _, env = matrix.environment()
+    pkg = matrix.in_chroot(
+        CHROOT, "apt-cache -t trixie-backports depends linux-source | "
+        "sed -n 's/^ *Depends: \\(linux-source-[0-9.]*\\)$/\\1/p' | head -n 1",
+        env).strip()
     if not pkg:
         raise RuntimeError("trixie-backports offers no linux-source")
-    version = sh(["chroot", str(CHROOT), "apt-cache", "-t", "trixie-backports",
-                  "policy", pkg], env=env)
+    version = matrix.in_chroot(
+        CHROOT, f"apt-cache -t trixie-backports policy {pkg}", env)
     version = re.search(r"Candidate: (\S+)", version).group(1)
     tarball = CACHE / "sources" / f"{pkg}_{version}.tar.xz"
     if not tarball.exists():
-        sh(["chroot", str(CHROOT), "sh", "-ec",
-            "mkdir -p /debs && cd /debs && rm -f ./*.deb && "
-            f"apt-get download -t trixie-backports {pkg}"], env=env)
+        matrix.in_chroot(CHROOT, "mkdir -p /debs && cd /debs && rm -f ./*.deb && "
+                         f"apt-get download -t trixie-backports {pkg}", env)
         deb = next((CHROOT / "debs").glob(f"{pkg}_*.deb"))
         tarball.parent.mkdir(parents=True, exist_ok=True)
         tmp = tarball.with_suffix(".tmp")
@@ -334,7 +321,7 @@ def served(c, b, image_size):
 def booted(c, b):
     c.expect(not b.timed_out, "guest timed out")
     c.expect(b.get("finished") is not None, "init did not finish")
-    bad = [ln for ln in b.log.splitlines() if cases.BAD_DMESG.search(ln)]
+    bad = [ln for ln in b.log.splitlines() if harness.BAD_DMESG.search(ln)]
     c.expect(not bad, f"kernel log: {bad[:3]}")
 
 
@@ -382,89 +369,83 @@ def case_builtin_autodetect_off(k, c):
     15 s after it said so (the test then stops the guest), no init, no
     panic."""
     img = k.harddisk("root=/dev/memdisk0p1 rootwait memdiskblk.autodetect=0")
-    log = images.CACHE / "logs" / "upstream-builtin-autodetect-off.log"
-    text, waited = boot_until(img, "harddisk", log,
-                              "Waiting for root device /dev/memdisk0p1",
-                              WAIT_AFTER, 240)
-    c.expect(waited, "the kernel waits for /dev/memdisk0p1")
-    c.expect("memdiskblk: no MEMDISK image found (autodetect=0)" in text,
+    wait = "Waiting for root device /dev/memdisk0p1"
+    b = boot.boot("upstream-builtin-autodetect-off", image=img,
+                  memdisk_args="harddisk", timeout=240, until=(wait, WAIT_AFTER))
+    c.expect(not b.timed_out and wait in b.log,
+             "the kernel waits for /dev/memdisk0p1")
+    c.expect("memdiskblk: no MEMDISK image found (autodetect=0)" in b.log,
              "the driver names autodetect=0")
-    c.expect(not SERVED.search(text), "no memdisk0")
-    c.expect("@@ init-ran" not in text, "init never ran")
-    c.expect(not re.search(r"Kernel panic|VFS: Cannot open root", text),
+    c.expect(not SERVED.search(b.log), "no memdisk0")
+    c.expect("@@ init-ran" not in b.log, "init never ran")
+    c.expect(not re.search(r"Kernel panic|VFS: Cannot open root", b.log),
              "no panic: the kernel keeps waiting")
-
-
-def boot_until(image, memdisk_args, log, pattern, after, timeout):
-    """Boot MEMDISK with image until the console shows pattern, then
-    `after` seconds more; (console text, whether the pattern came)."""
-    log.parent.mkdir(parents=True, exist_ok=True)
-    log.unlink(missing_ok=True)
-    proc = subprocess.Popen(
-        [boot.QEMU, "-accel", "tcg", "-m", "1024", "-smp", "1",
-         "-display", "none", "-monitor", "none", "-no-reboot",
-         "-serial", f"file:{log}", "-kernel", str(images.MEMDISK),
-         "-initrd", str(image), "-append", memdisk_args],
-        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + timeout
-    seen = None
-    try:
-        while proc.poll() is None and time.monotonic() < deadline:
-            text = log.read_text(errors="replace") if log.exists() else ""
-            if seen is None and pattern in text:
-                seen = time.monotonic()
-            if seen is not None and time.monotonic() - seen >= after:
-                break
-            time.sleep(0.5)
-    finally:
-        proc.kill()
-        proc.wait()
-    return log.read_text(errors="replace") if log.exists() else "", seen is not None
 
 
 def case_series_bookworm(k, c):
     tree = pristine()[0]
-    c.notes.append(f"Linux {tree_version(tree)}")
+    c.note(f"Linux {tree_version(tree)}")
     series(tree, c)
 
 
 def case_series_newest(k, c):
     tarball, version = k.newest()
-    c.notes.append(f"Linux {version}")
+    c.note(f"Linux {version}")
     series(pristine(tarball)[0], c)
 
 
 case_series_bookworm.__doc__ = case_series_newest.__doc__ = series.__doc__
 
-# bookworm: the newest linux-source in /usr/src (Debian 12's 6.12);
-# trixie-backports: the newest Debian's archive offers.
-CASES = [
-    ("series/bookworm", case_series_bookworm),
-    ("w1/bookworm-m", case_w1_612("m")),
-    ("w1/bookworm-y", case_w1_612("y")),
-    ("series/trixie-backports", case_series_newest),
-    ("w1/trixie-backports-m", case_w1_newest("m")),
-    ("w1/trixie-backports-y", case_w1_newest("y")),
-    ("builtin-harddisk", case_builtin_harddisk),
-    ("builtin-iso", case_builtin_iso),
-    ("builtin-autodetect-off", case_builtin_autodetect_off),
-]
-
-
-def main(filters):
+def jobs(debug_build, chroot):
+    """The upstream part's jobs; debug_build is tests/debug's build job
+    (its kernel is the series' =m build), chroot tests/matrix.py's trixie
+    chroot job (it fetches the newest linux-source)."""
     k = Ctx()
-    passed = failed = 0
-    for name, func in CASES:
-        if filters and not any(f in name for f in filters):
-            continue
-        c = cases.run_case(k, name, func)
-        failed += bool(c.failures)
-        passed += not c.failures
-        print(cases.result_line(f"upstream/{name}", c), flush=True)
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+
+    def job(name, func, needs=(), **kw):
+        return harness.Job(f"upstream/{name}", lambda c: func(k, c),
+                           needs=needs, **kw)
+
+    def build_builtin(k, c):
+        c.note(k.builtin()[0])
+
+    def fetch_newest(k, c):
+        c.note("Linux " + k.newest()[1])
+
+    builtin = job("builtin-build", build_builtin, slots=2, cost=300, quiet=True)
+    newest = job("newest-tree", fetch_newest, needs=[chroot], cost=120,
+                 quiet=True)
+    # bookworm: the newest linux-source in /usr/src (Debian 12's 6.12);
+    # trixie-backports: the newest Debian's archive offers.
+    return [
+        job("series/bookworm", case_series_bookworm, cost=40),
+        job("w1/bookworm-m", case_w1_612("m"), needs=[debug_build], cost=5),
+        builtin,
+        job("w1/bookworm-y", case_w1_612("y"), needs=[builtin], cost=5),
+        newest,
+        job("series/trixie-backports", case_series_newest, needs=[newest],
+            cost=40),
+        job("w1/trixie-backports-m", case_w1_newest("m"), needs=[newest],
+            slots=2, cost=120),
+        job("w1/trixie-backports-y", case_w1_newest("y"), needs=[newest],
+            slots=2, cost=120),
+        job("builtin-harddisk", case_builtin_harddisk, needs=[builtin], cost=40),
+        job("builtin-iso", case_builtin_iso, needs=[builtin], cost=30),
+        job("builtin-autodetect-off", case_builtin_autodetect_off,
+            needs=[builtin], cost=40),
+    ]
+
+
+def standalone():
+    """The jobs with what they need from the debug and matrix parts."""
+    spec = importlib.util.spec_from_file_location(
+        "debug_run", ROOT / "tests" / "debug" / "run.py")
+    debug_run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(debug_run)
+    debug_build = debug_run.jobs()[0]
+    chroot = next(j for j in matrix.jobs() if j.label == "matrix/trixie/chroot")
+    return [debug_build, chroot] + jobs(debug_build, chroot)
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    sys.exit(harness.main(standalone(), sys.argv[1:] or ["upstream/"]))

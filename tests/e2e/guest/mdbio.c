@@ -1,4 +1,4 @@
-// SPDX-License-Identifier: GPL-2.0
+// SPDX-License-Identifier: GPL-2.0-only
 /*
  * Guest-side I/O tool for the end-to-end tests, built statically on the
  * host and put in the test initramfs.
@@ -10,7 +10,8 @@
  *                        mixed verified reads and writes, then a full
  *                        re-read; "@@ stress.* N" lines
  *   mdbio hold DEV SECONDS
- *                        keep DEV open and read it for SECONDS
+ *                        keep DEV open and read it for SECONDS; prints
+ *                        "open" once it holds DEV
  *
  * RESULT is "ok" or the errno name, so the host can assert defined errors.
  */
@@ -331,6 +332,8 @@ static int hold(const char *dev, int seconds)
 
 	if (fd < 0)
 		return 1;
+	printf("open\n");
+	fflush(stdout);
 	while (time(NULL) < until)
 		if (pread(fd, buf, sizeof(buf), 0) < 0)
 			return 1;

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * A hostile boot loader for tests: an MBR that, once MEMDISK has installed
  * itself, overwrites memory with the patches the test harness put at

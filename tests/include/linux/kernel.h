@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Userspace stand-in for <linux/kernel.h>: vsnprintf and __printf. */
 #ifndef MDB_SHIM_LINUX_KERNEL_H
 #define MDB_SHIM_LINUX_KERNEL_H

@@ -1,4 +1,4 @@
-/* SPDX-License-Identifier: GPL-2.0 */
+/* SPDX-License-Identifier: GPL-2.0-only */
 /* Userspace stand-in for <linux/types.h>: the kernel's fixed-width types. */
 #ifndef MDB_SHIM_LINUX_TYPES_H
 #define MDB_SHIM_LINUX_TYPES_H

@@ -1,10 +1,12 @@
 """The one place that builds what the guests boot.
 
 Everything is built from Debian packages on this machine into a cache
-directory (MDB_CACHE, default tests/.cache) and reused while its inputs
-are unchanged: the module for each installed kernel, a busybox initramfs
-holding it, and the disk images MEMDISK loads (an El Torito ISO, a
-partitioned hard-disk image, ...), each booting that kernel and initramfs.
+directory (MDB_CACHE, default tests/.cache): the module for each kernel,
+a busybox initramfs holding it and every e2e case's guest script, and
+the disk images MEMDISK loads (El Torito ISOs, partitioned hard-disk and
+floppy images, ...), each booting that kernel and initramfs. Jobs run
+side by side (tests/lib/harness.py), so what several of them share is
+built once, under a lock, and every image has a path of its own.
 """
 import gzip
 import hashlib
@@ -13,17 +15,24 @@ import random
 import re
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-CACHE = Path(os.environ.get("MDB_CACHE", ROOT / "tests" / ".cache"))
-GUEST = Path(__file__).resolve().parent / "guest"
+from harness import CACHE, ROOT
+
+GUEST = ROOT / "tests" / "e2e" / "guest"
 MEMDISK = Path("/usr/lib/syslinux/memdisk")
 SYSLINUX_BIOS = Path("/usr/lib/syslinux/modules/bios")
 ISOLINUX_BIN = Path("/usr/lib/ISOLINUX/isolinux.bin")
 MBR_BIN = Path("/usr/lib/syslinux/mbr/mbr.bin")
+ISOHYBRID_MBR = ISOLINUX_BIN.parent / "isohdpfx.bin"
+# GRUB for UEFI in hybrid ISOs: what it needs built in to find the ISO by
+# its label and boot Linux from it.
+GRUB_EFI_MODULES = ["normal", "search", "search_label", "iso9660", "linux",
+                    "part_gpt", "part_msdos"]
 IPXE_ROM = Path("/usr/lib/ipxe/qemu/pxe-e1000.rom")
-SOURCES = ["Kbuild", "Makefile", "memdiskblk.c", "memdiskblk.h",
+# The module's sources (VERSION gives MODULE_VERSION; Kbuild reads it).
+SOURCES = ["Kbuild", "Makefile", "VERSION", "memdiskblk.c", "memdiskblk.h",
            "memdiskblk_scan.c", "compat.h"]
 # Filesystems the guest mounts; their dependencies are found in modules.dep.
 FS_MODULES = ["isofs", "vfat", "nls_cp437", "nls_utf8", "nls_ascii"]
@@ -71,14 +80,55 @@ def moddir(kver):
     return Path("/lib/modules") / kver
 
 
+def kdir(kver):
+    """The tree external modules for kver are built against."""
+    if OTHER_KERNELS.get(kver, {}).get("kdir"):
+        return OTHER_KERNELS[kver]["kdir"]
+    return Path(f"/lib/modules/{kver}/build")
+
+
 def short(kver):
     """6.1.0-56-amd64 -> 6.1, 6.12.117+deb12-amd64 -> 6.12."""
     return ".".join(kver.split(".")[:2])
 
 
+_locks = {}
+_locks_lock = threading.Lock()
+_built = {}
+
+
+def locked(key):
+    """One lock per key: what one job builds, another waits for."""
+    with _locks_lock:
+        return _locks.setdefault(key, threading.Lock())
+
+
 def build_module(kver, extra_flags=("W=1",)):
-    """Build memdiskblk.ko for kver in its own directory; return (ko, log)."""
-    out = CACHE / "build" / kver
+    """memdiskblk.ko for kver, built once per run and set of flags in a
+    directory of its own; returns (ko, build log)."""
+    key = ("module", kver, tuple(extra_flags))
+    with locked(key):
+        if key not in _built:
+            _built[key] = _build_module(kver, extra_flags)
+        return _built[key]
+
+
+def check_build(c, kver, extra_flags=("W=1",)):
+    """The check that the module builds for kver with these flags and the
+    compiler (and sparse, with C=2) says nothing at all."""
+    try:
+        _, log = build_module(kver, extra_flags)
+    except subprocess.CalledProcessError as e:
+        c.expect(False, "build failed: " + e.stdout[-400:].replace("\n", " | "))
+        return
+    bad = [line for line in log.splitlines()
+           if re.search(r"warning|error", line, re.I)]
+    c.eq(bad[:5], [], f"{' '.join(extra_flags)} build warnings")
+
+
+def _build_module(kver, extra_flags):
+    tag = "-".join(f.replace("=", "") for f in extra_flags)
+    out = CACHE / "build" / f"{kver}{'-' + tag if tag else ''}"
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -86,14 +136,13 @@ def build_module(kver, extra_flags=("W=1",)):
         shutil.copy(ROOT / name, out / name)
     other = OTHER_KERNELS.get(kver, {})
     if not other.get("chroot"):
-        kdir = other.get("kdir") or f"/lib/modules/{kver}/build"
-        log = run(["make", "-C", str(kdir), f"M={out}", *extra_flags,
+        log = run(["make", "-C", str(kdir(kver)), f"M={out}", *extra_flags,
                    "modules"])
         return out / "memdiskblk.ko", log
     # Another release: build with its own headers and compiler, in its
     # chroot (objtool wants /proc).
     root = other["chroot"]
-    inside = Path("/build") / kver
+    inside = Path("/build") / out.name
     if (root / inside.relative_to("/")).exists():
         shutil.rmtree(root / inside.relative_to("/"))
     shutil.copytree(out, root / inside.relative_to("/"))
@@ -108,7 +157,7 @@ def build_module(kver, extra_flags=("W=1",)):
     return out / "memdiskblk.ko", log
 
 
-def _module_deps(kver, names):
+def module_files(kver, names):
     """Kernel modules for names with their dependencies, dependencies first."""
     base = moddir(kver)
     deps = {}
@@ -130,7 +179,7 @@ def _module_deps(kver, names):
     return [base / m for m in order]
 
 
-def _uncompressed(src, dst):
+def uncompressed(src, dst):
     """Copy a module, undoing Debian's .ko.xz / .ko.zst compression."""
     if src.suffix == ".xz":
         dst.write_bytes(subprocess.run(["xz", "-dc", src], check=True,
@@ -142,15 +191,40 @@ def _uncompressed(src, dst):
         shutil.copy(src, dst)
 
 
-def initramfs(kver, ko, name="", modules=(), files=None):
-    """A busybox initramfs: tests/e2e/guest/init, the module, memdiskfind;
-    plus more of the kernel's modules (for modprobe) and files (path in the
-    guest -> path here) for the benchmark."""
+def initramfs(kver, ko, name="", cases=None, modules=(), files=None,
+              init=None, programs=(), links=None, fs_modules=()):
+    """A busybox initramfs: /init (tests/e2e/guest/init unless init names
+    another), memdiskblk.ko, kmod, memdiskfind, mdbio and the filesystem
+    modules the init loads. cases: {case: guest script}, each put in
+    /cases/CASE.sh for the init to run when mdbtest=CASE. modules: more
+    of the kernel's modules, for modprobe; fs_modules: more for the init
+    to load; programs: host binaries copied with their libraries; files:
+    {path in the guest: path here}; links: {path in the guest: target}.
+    Built once per run for each kver + name (a second call with other
+    contents is an error)."""
+    args = repr((str(ko), sorted((cases or {}).items()), list(modules),
+                 sorted((files or {}).items()), str(init), list(programs),
+                 sorted((links or {}).items()), list(fs_modules)))
+    key = ("initramfs", kver, name)
+    with locked(key):
+        if key in _built:
+            if _built[key][0] != args:
+                raise RuntimeError(f"initramfs {kver}{name} asked for twice "
+                                   "with different contents")
+            return _built[key][1]
+        out = _initramfs(kver, ko, name, cases or {}, modules, files or {},
+                         init, programs, links or {}, fs_modules)
+        _built[key] = (args, out)
+        return out
+
+
+def _initramfs(kver, ko, name, cases, modules, files, init, programs, links,
+               fs_modules):
     out = CACHE / "initramfs" / f"{kver}{name}.cpio.gz"
     stage = CACHE / "initramfs" / f"{kver}{name}"
     if stage.exists():
         shutil.rmtree(stage)
-    for d in ["bin", "sbin", "proc", "sys", "dev", "lib/fsmod",
+    for d in ["bin", "sbin", "proc", "sys", "dev", "lib/fsmod", "cases",
               f"lib/modules/{kver}/extra", "lib64", "lib/x86_64-linux-gnu"]:
         (stage / d).mkdir(parents=True, exist_ok=True)
     shutil.copy("/bin/busybox", stage / "bin/busybox")
@@ -158,37 +232,44 @@ def initramfs(kver, ko, name="", modules=(), files=None):
     for applet in applets:
         if applet != "busybox":
             os.symlink("busybox", stage / "bin" / applet)
-    shutil.copy(GUEST / "init", stage / "init")
+    shutil.copy(init or GUEST / "init", stage / "init")
+    (stage / "init").chmod(0o755)
+    for case, script in cases.items():
+        (stage / "cases" / f"{case}.sh").write_text(script)
     # memdiskfind is the old recipe's finder; the tests compare against it.
-    (stage / "usr/bin").mkdir(parents=True, exist_ok=True)
-    _copy_with_libs("/usr/bin/memdiskfind", stage)
+    for program in ["/usr/bin/memdiskfind", *programs]:
+        copy_with_libs(program, stage)
     run(["gcc", "-static", "-O2", "-Wall", "-Wextra", "-pthread", "-o",
          str(stage / "bin/mdbio"), str(GUEST / "mdbio.c")])
     order = []
-    for src in _module_deps(kver, FS_MODULES):
-        name = src.name.split(".ko")[0] + ".ko"
-        _uncompressed(src, stage / "lib/fsmod" / name)
-        order.append(name)
+    for src in module_files(kver, FS_MODULES + list(fs_modules)):
+        mod = src.name.split(".ko")[0] + ".ko"
+        uncompressed(src, stage / "lib/fsmod" / mod)
+        order.append(mod)
     (stage / "lib/fsmod/order").write_text("\n".join(order) + "\n")
     shutil.copy(ko, stage / f"lib/modules/{kver}/extra/memdiskblk.ko")
-    for src in _module_deps(kver, modules):
+    for src in module_files(kver, modules):
         dest = stage / f"lib/modules/{kver}/kernel" / (src.name.split(".ko")[0] + ".ko")
         dest.parent.mkdir(parents=True, exist_ok=True)
-        _uncompressed(src, dest)
-    for dest, src in (files or {}).items():
+        uncompressed(src, dest)
+    for dest, src in files.items():
         (stage / dest.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(src, stage / dest.lstrip("/"))
+    for dest, target in links.items():
+        (stage / dest.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
+        os.symlink(target, stage / dest.lstrip("/"))
     _add_kmod(stage, kver)
-    files = sorted(str(p.relative_to(stage)) for p in stage.rglob("*"))
+    listing = sorted(str(p.relative_to(stage)) for p in stage.rglob("*"))
     cpio = subprocess.run(["cpio", "-o", "-H", "newc", "--quiet"],
-                          input=("\n".join(files) + "\n").encode(),
+                          input=("\n".join(listing) + "\n").encode(),
                           cwd=stage, check=True, stdout=subprocess.PIPE)
     out.write_bytes(gzip.compress(cpio.stdout, 6))
     return out
 
 
-def _copy_with_libs(binary, stage):
+def copy_with_libs(binary, stage):
     """Copy a dynamically linked program and the libraries ldd names."""
+    (stage / binary.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(binary, stage / binary.lstrip("/"))
     for lib in re.findall(r"(/\S+\.so[.\d]*)", run(["ldd", binary])):
         dest = stage / lib.lstrip("/")
@@ -200,7 +281,7 @@ def _add_kmod(stage, kver):
     """kmod's modprobe, as distributions' initramfs use (busybox's retries a
     failed finit_module with init_module, so a refused load runs twice)."""
     (stage / "usr/bin").mkdir(parents=True, exist_ok=True)
-    _copy_with_libs("/usr/bin/kmod", stage)
+    copy_with_libs("/usr/bin/kmod", stage)
     for tool in ["modprobe", "insmod", "rmmod", "lsmod", "depmod", "modinfo"]:
         (stage / "bin" / tool).unlink(missing_ok=True)
         os.symlink("/usr/bin/kmod", stage / "sbin" / tool)
@@ -236,15 +317,21 @@ def _boot_tree(tree, kver, initrd, cmdline, files):
             f"  APPEND initrd=/initrd.gz {CONSOLE} {cmdline}\n")
 
 
-def iso(path, kver, initrd, cmdline, files, big=0, extra=None, cfg=None):
-    """An El Torito ISO booting kver; its size is 2 KiB short of a 4 KiB
-    multiple (the size the phram recipe refuses). big adds a file of that
-    many pseudo-random bytes to reach desktop-ISO sizes; extra maps more
-    file names to paths (a directory is copied whole, and "." copies its
-    contents to the ISO's top); cfg replaces the isolinux configuration
-    (initrd None: none is copied)."""
-    for pad in range(0, 8):
-        tree = Path(str(path) + ".d")
+def iso(path, kver, initrd, cmdline, files, big=0, extra=None, cfg=None,
+        label="MDBTEST", efi=False):
+    """An El Torito ISO (isolinux) booting kver; its size is 2 KiB short of
+    a 4 KiB multiple (the size the phram recipe refuses). files: {name:
+    bytes} under /data; big adds a file of that many pseudo-random bytes
+    to reach desktop-ISO sizes; extra: {path in the ISO: file here} (a
+    directory is copied whole, and "." copies its contents to the ISO's
+    top); cfg replaces the isolinux configuration (initrd None: none is
+    copied). efi: a hybrid ISO for BIOS and UEFI, as live-build makes
+    them: also GRUB EFI (_grub_efi()) and an isohybrid MBR and GPT (its
+    size is then xorriso's, a MiB multiple). Written to path.tmp, then
+    renamed: a path that exists is complete."""
+    tmp = Path(str(path) + ".tmp")
+    tree = Path(str(path) + ".d")
+    for pad in range(1 if efi else 8):
         if tree.exists():
             shutil.rmtree(tree)
         (tree / "isolinux").mkdir(parents=True)
@@ -257,19 +344,54 @@ def iso(path, kver, initrd, cmdline, files, big=0, extra=None, cfg=None):
                 shutil.copytree(src, tree / name, symlinks=True,
                                 dirs_exist_ok=True)
             else:
+                (tree / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(src, tree / name)
         if pad:
             (tree / "data/pad.bin").write_bytes(b"\0" * 2048 * pad)
         if big:
             _write_big(tree / "big.bin", big)
-        run(["xorriso", "-as", "mkisofs", "-quiet", "-o", str(path),
+        hybrid = ["-isohybrid-mbr", str(ISOHYBRID_MBR)] if efi else []
+        uefi = _grub_efi(tree, cmdline, label) if efi else []
+        run(["xorriso", "-as", "mkisofs", "-quiet", "-o", str(tmp), *hybrid,
              "-b", "isolinux/isolinux.bin", "-c", "isolinux/boot.cat",
              "-no-emul-boot", "-boot-load-size", "4", "-boot-info-table",
-             "-J", "-R", "-V", "MDBTEST", str(tree)])
+             *uefi, "-J", "-R", "-V", label, str(tree)])
         shutil.rmtree(tree)
-        if os.path.getsize(path) % 4096 == 2048:
+        if efi or tmp.stat().st_size % 4096 == 2048:
+            tmp.rename(path)
             return path
     raise RuntimeError("could not make an ISO of 4 KiB + 2 KiB size")
+
+
+def _grub_efi(tree, cmdline, label):
+    """GRUB for UEFI in tree: boot/grub/efi.img, a FAT image holding
+    EFI/BOOT/BOOTX64.EFI (the path UEFI firmware boots from a CD's El
+    Torito EFI entry), and boot/grub/grub.cfg booting the kernel and
+    initrd with the same command line as isolinux. The image's built-in
+    configuration finds the ISO by its label; its modules are built in,
+    so nothing else is read from the ESP. Returns xorriso's boot
+    arguments for the EFI entry."""
+    (tree / "boot/grub").mkdir(parents=True)
+    (tree / "boot/grub/grub.cfg").write_text(
+        "set timeout=0\nmenuentry live {\n"
+        f"  linux /vmlinuz {CONSOLE} {cmdline}\n"
+        "  initrd /initrd.gz\n}\n")
+    early = Path(str(tree) + ".early.cfg")
+    early.write_text(f"search --no-floppy --label {label} --set=root\n"
+                     "set prefix=($root)/boot/grub\n")
+    efi = Path(str(tree) + ".BOOTX64.EFI")
+    run(["grub-mkimage", "-O", "x86_64-efi", "-p", "/boot/grub",
+         "-c", str(early), "-o", str(efi), *GRUB_EFI_MODULES])
+    esp = tree / "boot/grub/efi.img"
+    kib = (efi.stat().st_size >> 10) + 512
+    run(["mkfs.fat", "-C", "-n", "MDBEFI", str(esp), str(kib)])
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    run(["mmd", "-i", str(esp), "::/EFI", "::/EFI/BOOT"], env=env)
+    run(["mcopy", "-i", str(esp), str(efi), "::/EFI/BOOT/BOOTX64.EFI"], env=env)
+    early.unlink()
+    efi.unlink()
+    return ["-eltorito-alt-boot", "-e", "boot/grub/efi.img", "-no-emul-boot",
+            "-isohybrid-gpt-basdat"]
 
 
 def chained_iso(path, kver, initrd, inner):
@@ -333,8 +455,8 @@ def floppy(path, kver, initrd, cmdline, files):
 def hostile_mbr(patches=()):
     """tests/e2e/hostile/mbr.S assembled, carrying patches: (physical
     address, bytes) it writes into memory before booting partition 1."""
-    src = Path(__file__).resolve().parent / "hostile" / "mbr.S"
-    out = CACHE / "hostile"
+    src = ROOT / "tests" / "e2e" / "hostile" / "mbr.S"
+    out = CACHE / "hostile" / hashlib.sha256(repr(patches).encode()).hexdigest()[:12]
     out.mkdir(parents=True, exist_ok=True)
     run(["as", "--32", str(src), "-o", str(out / "mbr.o")])
     run(["ld", "-m", "elf_i386", "-Ttext", "0x600", "-e", "start",

@@ -1,0 +1,341 @@
+"""The RPM (rpm/memdiskblk-dkms.spec) and Arch (archlinux/PKGBUILD)
+packages, built as a user builds them (`make rpm`, `make arch-pkg`) with
+Debian's rpmbuild and makepkg, then taken apart and checked: file list and
+modes, scriptlets or .PKGINFO, the dependency on dkms, the payload against
+the tree, and one version everywhere. Nothing is installed: neither rpm
+nor pacman manages this Debian host. makepkg runs as the user nobody
+(scripts/build-package.sh); these cases check that nothing of the builds
+stays behind on the host.
+
+A missing rpmbuild or makepkg fails the cases (scripts/install-deps.sh
+installs them)."""
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from common import (CACHE, NAME, PACKAGE, ROOT, SOURCES, changelog_version,
+                    header_kernels, run, upstream_version)
+
+WORK = CACHE / "rpm-arch"
+RULE = "60-persistent-memdiskblk.rules"
+ONLINE = "61-memdiskblk-online.rules"
+HELPER = "memdiskblk-released"
+DRACUT = ["memdiskblk-load.sh", "memdiskblk-release.sh", "module-setup.sh"]
+DIR, FILE, EXE = "drwxr-xr-x", "-rw-r--r--", "-rwxr-xr-x"
+# Host files a build must not change (no account is made for makepkg).
+HOST_FILES = [Path(p) for p in ("/etc/passwd", "/etc/group", "/etc/shadow",
+                                "/etc/gshadow", "/etc/subuid", "/etc/subgid")]
+
+
+class Built:
+    rpm = None
+    arch = None
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
+
+
+def host_state():
+    """What a package build could leave on the host, outside its output."""
+    state = {str(p): digest(p) for p in HOST_FILES}
+    state["~/.rpmdb"] = (Path.home() / ".rpmdb").exists()
+    pacman = Path("/var/lib/pacman")
+    state["/var/lib/pacman"] = (sorted(str(p) for p in pacman.rglob("*"))
+                                if pacman.exists() else None)
+    return state
+
+
+def build(c, target, tool):
+    """Run `make -s TARGET PKGOUT=...` as a user would, with a private
+    TMPDIR; return the package path or None. Checks the tool is there,
+    that the build leaves no temporary files, accounts or databases, and
+    that the output belongs to the user who ran make (root here)."""
+    if not c.expect(shutil.which(tool), f"{tool} is installed "
+                    "(scripts/install-deps.sh installs it)"):
+        return None
+    out = WORK / target
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    before = host_state()
+    tmp = Path(tempfile.mkdtemp(prefix="mdb-pkg-"))
+    try:
+        tmp.chmod(0o755)  # nobody (makepkg) reaches its directory in it
+        code, log = run(["make", "-s", target, f"PKGOUT={out}"], cwd=ROOT,
+                        check=False, env=dict(os.environ, TMPDIR=str(tmp)))
+        (WORK / f"{target}.log").write_text(log)
+        c.eq(sorted(p.name for p in tmp.iterdir()), [],
+             "the build's temporary directory was removed")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if not c.expect(code == 0, f"make {target} exited {code}: "
+                    + " | ".join(log.strip().splitlines()[-5:])):
+        return None
+    c.eq(host_state(), before, "host files (accounts, ~/.rpmdb, "
+         "/var/lib/pacman) unchanged")
+    foreign = [p.name for p in out.iterdir() if p.stat().st_uid != os.geteuid()]
+    c.eq(foreign, [], f"everything in PKGOUT belongs to uid {os.geteuid()}")
+    return out
+
+
+def same_files(c, got, want, what):
+    """got and want map paths to modes: one check, whose failure names
+    only what differs."""
+    diff = ([f"missing {p}" for p in sorted(set(want) - set(got))] +
+            [f"unexpected {p}" for p in sorted(set(got) - set(want))] +
+            [f"{p} is {got[p]}, want {want[p]}" for p in sorted(set(got) & set(want))
+             if got[p] != want[p]])
+    return c.expect(not diff, f"{what}: {'; '.join(diff)}")
+
+
+def payload_matches(c, root, ver, extra):
+    """The unpacked package under root holds the tree's files byte for
+    byte: the module's sources, dkms.conf with the version written over
+    its placeholder, and extra {packaged path: tree path}."""
+    usrsrc = root / f"usr/src/{NAME}-{ver}"
+    for name in SOURCES:
+        c.expect((usrsrc / name).read_bytes() == (ROOT / name).read_bytes(),
+                 f"/usr/src/{NAME}-{ver}/{name} is the tree's")
+    conf = (ROOT / "dkms.conf").read_text()
+    c.expect('PACKAGE_VERSION="#MODULE_VERSION#"' in conf,
+             "the tree's dkms.conf has the placeholder")
+    c.eq((usrsrc / "dkms.conf").read_text(),
+         conf.replace("#MODULE_VERSION#", ver),
+         "packaged dkms.conf is the tree's with the version written in")
+    for packaged, tree in extra.items():
+        c.expect((root / packaged.lstrip("/")).read_bytes() ==
+                 (ROOT / tree).read_bytes(), f"{packaged} is the tree's {tree}")
+
+
+def rpmq(pkg, *args):
+    """rpm -qp with a database of its own (Debian's rpm would make one in
+    ~/.rpmdb)."""
+    return run(["rpm", "--dbpath", str(WORK / "rpmdb"), "-qp", *args,
+                str(pkg)])[1]
+
+
+def case_rpm(c, host):
+    """`make rpm` builds memdiskblk-dkms-VERSION-1.noarch.rpm with
+    rpmbuild: name, version from VERSION, release 1, noarch, licence
+    GPL-2.0-only; exactly these files and modes: the sources and dkms.conf
+    (version written in) under /usr/src/memdiskblk-VERSION (0644), the udev
+    rule in /usr/lib/udev/rules.d (0644), the dracut module 90memdiskblk
+    (0755 scripts), LICENSE, README and SECURITY as licence and docs, all
+    root-owned; the payload is the tree's. %post runs dkms add, build and
+    install of this version, in that order; %preun dkms remove --all of
+    it; no other scriptlet. Requires dkms, also for %post and %preun.
+    Without the version (plain rpmbuild) the spec refuses to build."""
+    up = upstream_version()
+    out = build(c, "rpm", "rpmbuild")
+    if out is None:
+        return
+    pkg = out / f"{PACKAGE}-{up}-1.noarch.rpm"
+    if not c.expect(pkg.exists(), f"{pkg.name} built: {os.listdir(out)}"):
+        return
+    Built.rpm = pkg
+    c.eq(rpmq(pkg, "--qf", "%{NAME} %{VERSION} %{RELEASE} %{ARCH} %{LICENSE}"),
+         f"{PACKAGE} {up} 1 noarch GPL-2.0-only", "name version release arch licence")
+
+    usrsrc = f"/usr/src/{NAME}-{up}"
+    want = {usrsrc: DIR, **{f"{usrsrc}/{n}": FILE for n in SOURCES + ["dkms.conf"]},
+            f"/usr/lib/udev/rules.d/{RULE}": FILE,
+            f"/usr/lib/udev/rules.d/{ONLINE}": FILE,
+            f"/usr/lib/udev/{HELPER}": EXE,
+            "/usr/lib/dracut": DIR, "/usr/lib/dracut/modules.d": DIR,
+            "/usr/lib/dracut/modules.d/90memdiskblk": DIR,
+            **{f"/usr/lib/dracut/modules.d/90memdiskblk/{n}": EXE for n in DRACUT},
+            f"/usr/share/doc/{PACKAGE}": DIR,
+            f"/usr/share/doc/{PACKAGE}/README.md": FILE,
+            f"/usr/share/doc/{PACKAGE}/SECURITY.md": FILE,
+            f"/usr/share/licenses/{PACKAGE}": DIR,
+            f"/usr/share/licenses/{PACKAGE}/LICENSE": FILE}
+    listed = {}
+    for line in rpmq(pkg, "--qf", "[%{FILEMODES:perms} %{FILEUSERNAME}:"
+                     "%{FILEGROUPNAME} %{FILENAMES}\n]").splitlines():
+        perms, owner, path = line.split(" ", 2)
+        listed[path] = perms
+        c.eq(owner, "root:root", f"owner of {path}")
+    same_files(c, listed, want, "files and modes")
+
+    unpacked = WORK / "rpm-root"
+    if unpacked.exists():
+        shutil.rmtree(unpacked)
+    unpacked.mkdir()
+    run(["sh", "-c", f"rpm2cpio '{pkg}' | cpio -idm --quiet"], cwd=unpacked)
+    payload_matches(c, unpacked, up, {
+        f"/usr/lib/udev/rules.d/{RULE}": f"udev/{RULE}",
+        f"/usr/lib/udev/rules.d/{ONLINE}": f"udev/{ONLINE}",
+        f"/usr/lib/udev/{HELPER}": f"udev/{HELPER}",
+        **{f"/usr/lib/dracut/modules.d/90memdiskblk/{n}": f"dracut/90memdiskblk/{n}"
+           for n in DRACUT},
+        f"/usr/share/licenses/{PACKAGE}/LICENSE": "LICENSE"})
+
+    progs = rpmq(pkg, "--qf", "%{PRETRANSPROG}|%{PREINPROG}|%{POSTINPROG}|"
+                 "%{PREUNPROG}|%{POSTUNPROG}|%{POSTTRANSPROG}")
+    c.eq(progs, "(none)|(none)|/bin/sh|/bin/sh|(none)|(none)",
+         "scriptlets: %post and %preun only, both /bin/sh")
+    mod = f"-m {NAME} -v {re.escape(up)}"
+    post = [line for line in rpmq(pkg, "--qf", "%{POSTIN}").splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+    steps = [re.match(rf"^dkms (add|build|install) {mod}\b", line) for line in post]
+    c.eq([m[1] if m else line for m, line in zip(steps, post)],
+         ["add", "build", "install"], "%post: dkms add, build, install of this version")
+    preun = [line for line in rpmq(pkg, "--qf", "%{PREUN}").splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    c.expect(len(preun) == 1 and re.match(rf"^dkms remove {mod} --all\b", preun[0]),
+             f"%preun: dkms remove --all of this version: {preun}")
+    reqs = set(rpmq(pkg, "--qf", "[%{REQUIRENAME} %{REQUIREFLAGS:deptype}\n]")
+               .splitlines())
+    for kind in ("manual", "post", "preun"):
+        c.expect(f"dkms {kind}" in reqs, f"requires dkms ({kind}): {sorted(reqs)}")
+
+    with tempfile.TemporaryDirectory(dir=WORK) as tmp:
+        code, log = run(["rpmbuild", "-bb", "--define", f"_topdir {tmp}",
+                         "--define", f"_dbpath {tmp}/db",
+                         str(ROOT / "rpm/memdiskblk-dkms.spec")], check=False)
+        c.expect(code != 0 and "mdb_version is not defined" in log,
+                 f"rpmbuild without the version refuses: {code} {log[-200:]!r}")
+
+
+def pkginfo(text):
+    """.PKGINFO as {key: [values]}."""
+    info = {}
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            key, _, value = line.partition(" = ")
+            info.setdefault(key, []).append(value)
+    return info
+
+
+def case_arch(c, host):
+    """`make arch-pkg` builds memdiskblk-dkms-VERSION-1-x86_64.pkg.tar.zst
+    with makepkg (as the user nobody, since this runs as root; no account
+    is made, and the host's accounts and /var/lib/pacman are unchanged).
+    It holds exactly these entries and modes, all root-owned: .PKGINFO,
+    .BUILDINFO, .MTREE (no .INSTALL: dkms's pacman hooks build and remove
+    the module), the sources and dkms.conf (version written in) under
+    /usr/src/memdiskblk-VERSION (0644), the mkinitcpio install and hook
+    files in /usr/lib/initcpio/{install,hooks} (0644: mkinitcpio sources
+    them), the udev rule in /usr/lib/udev/rules.d, README and SECURITY in
+    /usr/share/doc; the payload is the tree's. .PKGINFO: pkgname
+    memdiskblk-dkms, pkgver VERSION-1, arch x86_64, licence GPL-2.0-only,
+    one dependency: dkms."""
+    up = upstream_version()
+    out = build(c, "arch-pkg", "makepkg")
+    if out is None:
+        return
+    pkg = out / f"{PACKAGE}-{up}-1-x86_64.pkg.tar.zst"
+    if not c.expect(pkg.exists(), f"{pkg.name} built: {os.listdir(out)}"):
+        return
+    Built.arch = pkg
+
+    usrsrc = f"usr/src/{NAME}-{up}"
+    dirs = ["usr", "usr/lib", "usr/lib/initcpio", "usr/lib/initcpio/hooks",
+            "usr/lib/initcpio/install", "usr/lib/udev", "usr/lib/udev/rules.d",
+            "usr/share", "usr/share/doc", f"usr/share/doc/{PACKAGE}", "usr/src",
+            usrsrc]
+    want = {**{d: DIR for d in dirs},
+            ".PKGINFO": FILE, ".BUILDINFO": FILE, ".MTREE": FILE,
+            **{f"{usrsrc}/{n}": FILE for n in SOURCES + ["dkms.conf"]},
+            "usr/lib/initcpio/install/memdiskblk": FILE,
+            "usr/lib/initcpio/hooks/memdiskblk": FILE,
+            f"usr/lib/udev/rules.d/{RULE}": FILE,
+            f"usr/lib/udev/rules.d/{ONLINE}": FILE,
+            f"usr/lib/udev/{HELPER}": EXE,
+            f"usr/share/doc/{PACKAGE}/README.md": FILE,
+            f"usr/share/doc/{PACKAGE}/SECURITY.md": FILE}
+    listed = {}
+    for line in run(["tar", "--zstd", "-tvf", str(pkg)])[1].splitlines():
+        fields = line.split()
+        path = fields[-1].rstrip("/")
+        listed[path] = fields[0]
+        c.eq(fields[1], "root/root", f"owner of {path}")
+    same_files(c, listed, want, "entries and modes")
+
+    unpacked = WORK / "arch-root"
+    if unpacked.exists():
+        shutil.rmtree(unpacked)
+    unpacked.mkdir()
+    run(["tar", "--zstd", "-xf", str(pkg), "-C", str(unpacked)])
+    payload_matches(c, unpacked, up, {
+        "/usr/lib/initcpio/install/memdiskblk": "mkinitcpio/install/memdiskblk",
+        "/usr/lib/initcpio/hooks/memdiskblk": "mkinitcpio/hooks/memdiskblk",
+        f"/usr/lib/udev/rules.d/{RULE}": f"udev/{RULE}",
+        f"/usr/lib/udev/rules.d/{ONLINE}": f"udev/{ONLINE}",
+        f"/usr/lib/udev/{HELPER}": f"udev/{HELPER}"})
+
+    info = pkginfo((unpacked / ".PKGINFO").read_text())
+    for key, value in [("pkgname", [PACKAGE]), ("pkgver", [f"{up}-1"]),
+                       ("arch", ["x86_64"]), ("license", ["GPL-2.0-only"]),
+                       ("depend", ["dkms"])]:
+        c.eq(info.get(key), value, f".PKGINFO {key}")
+
+
+def case_version(c, host):
+    """One version everywhere, from VERSION: it is one line Kbuild accepts;
+    debian/changelog's top entry is VERSION-REVISION, and debian/rules
+    refuses to build when they differ (tried on a copy); the RPM's and the
+    Arch package's versions and /usr/src directories say VERSION. Both
+    packages carry the same /usr/src tree (no debian/ in it), and the
+    module built from it as DKMS builds it (make -C KDIR M=DIR modules)
+    shows VERSION in `modinfo -F version` for every kernel with headers
+    (6.1 and 6.12 here); nothing is loaded."""
+    up = upstream_version()
+    c.expect(re.fullmatch(r"[0-9A-Za-z.+~]+", up),
+             f"VERSION is one line Kbuild accepts: {up!r}")
+    c.eq(changelog_version().rsplit("-", 1)[0], up,
+         "debian/changelog's top entry without the revision")
+
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        copy = Path(tmp)
+        for name in ["VERSION", "debian/changelog", "debian/rules"]:
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, copy / name)
+        rule = ["make", "-s", "-f", "debian/rules", "override_dh_auto_configure"]
+        code, log = run(rule, cwd=copy, check=False)
+        c.expect(code == 0, f"debian/rules accepts the matching VERSION: {log!r}")
+        (copy / "VERSION").write_text(up + ".1\n")
+        code, log = run(rule, cwd=copy, check=False)
+        c.expect(code != 0 and "VERSION says" in log,
+                 f"debian/rules refuses a VERSION the changelog lacks: {log!r}")
+
+    if not c.expect(Built.rpm and Built.arch, "both packages were built"):
+        return
+    c.eq(rpmq(Built.rpm, "--qf", "%{VERSION}"), up, "RPM version")
+    trees = {}
+    for kind in ("rpm", "arch"):
+        usrsrc = WORK / f"{kind}-root" / f"usr/src/{NAME}-{up}"
+        c.expect(usrsrc.is_dir(), f"{kind}: /usr/src/{NAME}-{up}")
+        trees[kind] = {p.name: p.read_bytes() for p in usrsrc.iterdir()}
+    c.expect(trees["rpm"] == trees["arch"],
+             "the RPM and the Arch package carry the same /usr/src tree")
+    c.eq(sorted(trees["rpm"]), sorted(SOURCES + ["dkms.conf"]),
+         "the /usr/src tree: sources and dkms.conf, no debian/")
+    c.expect(f'PACKAGE_VERSION="{up}"' in trees["rpm"].get("dkms.conf", b"").decode(),
+             "its dkms.conf says the version")
+
+    kvers = header_kernels()
+    c.expect(len(kvers) >= 2, f"kernels with headers: {kvers} (want 6.1 and 6.12)")
+    for kver in kvers:
+        build_dir = WORK / f"module-{kver}"
+        if build_dir.exists():
+            shutil.rmtree(build_dir)
+        shutil.copytree(WORK / "rpm-root" / f"usr/src/{NAME}-{up}", build_dir)
+        code, log = run(["nice", "-n", "10", "make", "-C",
+                         f"/lib/modules/{kver}/build", f"M={build_dir}", "modules"],
+                        check=False)
+        if not c.expect(code == 0, f"{kver}: build from the package's "
+                        f"/usr/src failed: {log.strip()[-300:]}"):
+            continue
+        shown = run(["modinfo", "-F", "version", str(build_dir / f"{NAME}.ko")])[1]
+        c.eq(shown.strip(), up, f"{kver}: modinfo -F version")
+        shutil.rmtree(build_dir)
+    c.note = f"{up} on {', '.join(kvers)}"
+
+
+CASES = [("rpm-build", case_rpm), ("arch-pkg-build", case_arch),
+         ("rpm-arch-version", case_version)]

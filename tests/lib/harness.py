@@ -1,0 +1,345 @@
+"""The one harness: what a case checked, its result line, running many
+jobs side by side on the machine's cores, and the "N passed, N failed"
+line. Every runner (tests/run.py and each part's own run.py) uses it.
+
+A job is one case (or one program that reports several, like the unit
+tests). Jobs may need other jobs (a kernel's module and initramfs before
+its boots), say how many cores they keep busy (a TCG guest with one vCPU:
+one), and roughly how long they take, so that the long chains start
+first. Results are printed in the order the jobs were given, whatever
+order they finish in.
+"""
+import json
+import os
+import re
+import subprocess
+import threading
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CACHE = Path(os.environ.get("MDB_CACHE", ROOT / "tests" / ".cache"))
+SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$")
+TIMINGS = CACHE / "timings.json"
+
+# What a clean kernel log never contains (every boot is checked for it).
+BAD_DMESG = re.compile(r"BUG:|WARNING:|Oops|Call Trace|general protection|"
+                       r"ioremap on RAM|memremap attempted")
+
+
+class Case:
+    """The checks of one case: each expect() is one check, a false one is
+    a failure with its message."""
+
+    def __init__(self, name):
+        self.name = name
+        self.checks = 0
+        self.failures = []
+        self.notes = []
+        self.seconds = 0.0
+
+    def expect(self, cond, what):
+        self.checks += 1
+        if not cond:
+            self.failures.append(what)
+        return cond
+
+    def eq(self, got, want, what):
+        return self.expect(got == want, f"{what}: got {got!r}, want {want!r}")
+
+    def note(self, text):
+        self.notes.append(text)
+
+    def booted(self, b):
+        """Every boot: no timeout, the guest ran to its end, clean dmesg."""
+        self.expect(not b.timed_out, f"guest timed out after {b.seconds:.0f} s")
+        self.expect(b.get("finished") is not None, "guest did not finish")
+        bad = [ln for ln in b.dmesg().splitlines() if BAD_DMESG.search(ln)]
+        self.expect(not bad, f"dmesg: {bad[:3]}")
+        if b.get("boot-retried") is not None:
+            self.note("booted again: " + b.get("boot-retried"))
+
+
+def result_line(label, c):
+    if c.failures:
+        return f"FAIL {label}: " + "; ".join(c.failures)
+    notes = "".join(f", {n}" for n in c.notes)
+    checks = f"{c.checks} check{'' if c.checks == 1 else 's'}"
+    return f"PASS {label} ({checks}, {c.seconds:.0f} s{notes})"
+
+
+def summary_line(passed, failed):
+    return f"{passed} passed, {failed} failed"
+
+
+class Job:
+    """One unit of work for run().
+
+    func(c) does the work and records checks in the Case c; an exception
+    fails the job with its traceback. A job that reports several results
+    itself (a program printing PASS/FAIL lines) adds them with
+    c.results.append((ok, line)) and prints no line of its own unless it
+    failed. needs: jobs that must pass first; after: jobs that must only
+    have ended (an order, not a condition). slots: cores it keeps busy.
+    cost: expected seconds (the last run's, if known, wins). quiet: print
+    nothing when it passes (setup steps)."""
+
+    def __init__(self, label, func, needs=(), slots=1, cost=20, quiet=False,
+                 after=()):
+        self.label = label
+        self.func = func
+        self.needs = list(needs)
+        self.after = list(after)
+        self.slots = slots
+        self.cost = cost
+        self.quiet = quiet
+        self.case = Case(label.rsplit("/", 1)[-1])
+        self.case.results = []
+        self.start = self.end = None
+        self.done = False
+
+    @property
+    def part(self):
+        return self.label.split("/", 1)[0]
+
+    def run(self):
+        c = self.case
+        self.start = time.monotonic()
+        failed = [j.label for j in self.needs if not j.ok()]
+        if failed:
+            c.failures.append(f"needs {', '.join(failed)}, which failed")
+        else:
+            try:
+                self.func(c)
+            except Exception:
+                c.failures.append("error: " + traceback.format_exc(limit=3)
+                                  .strip().replace("\n", " | "))
+        self.end = time.monotonic()
+        c.seconds = self.end - self.start
+
+    def ok(self):
+        return self.done and not self.case.failures and \
+            all(ok for ok, _ in self.case.results)
+
+    def lines(self):
+        """[(passed, line)] this job reports."""
+        c = self.case
+        out = list(c.results)
+        if c.failures or not (self.quiet or c.results):
+            out.append((not c.failures, result_line(self.label, c)))
+        return out
+
+
+def program(c, cmd, cwd=ROOT, env=None):
+    """Run a program that prints PASS/FAIL lines and a summary line; its
+    lines become c's results. Dying without the summary is a failure."""
+    p = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    summary = False
+    log = []
+    for line in p.stdout.splitlines():
+        if SUMMARY.match(line):
+            summary = True
+        elif line.startswith(("PASS ", "FAIL ")):
+            c.results.append((line.startswith("PASS "), line))
+        else:
+            log.append(line)
+    if not summary or (p.returncode and all(ok for ok, _ in c.results)):
+        tail = " | ".join(log[-5:])
+        c.failures.append(f"{cmd[0]} exited {p.returncode} without a clean "
+                          f"summary: {tail}")
+    return p
+
+
+def _costs(jobs):
+    """Each job's expected seconds: its last run's, else its own guess."""
+    known = {}
+    if TIMINGS.exists():
+        try:
+            known = json.loads(TIMINGS.read_text())
+        except ValueError:
+            pass
+    return {j: known.get(j.label, j.cost) for j in jobs}
+
+
+def _shadow(running, limit):
+    """When, as the running jobs' expected ends say, at most `limit`
+    cores will be busy (so that a waiting job fits)."""
+    busy = sum(w for _, w in running.values())
+    for end, weight in sorted(running.values(), key=lambda r: r[0]):
+        busy -= weight
+        if busy <= limit:
+            return end
+    return time.monotonic()
+
+
+def _ranks(jobs, cost):
+    """Each job's longest chain of cost through the jobs that need it:
+    start the long chains first (critical-path list scheduling)."""
+    users = {j: [] for j in jobs}
+    for j in jobs:
+        for n in j.needs + j.after:
+            if n in users:
+                users[n].append(j)
+    rank = {}
+
+    def r(j):
+        if j not in rank:
+            rank[j] = cost[j] + max((r(u) for u in users[j]), default=0)
+        return rank[j]
+    for j in jobs:
+        r(j)
+    return rank
+
+
+def select(jobs, filters):
+    """The jobs whose label contains one of the filters (all of them if
+    there are none), with the jobs they need."""
+    if not filters:
+        return list(jobs)
+    keep = set()
+
+    def add(j):
+        if j not in keep:
+            keep.add(j)
+            for n in j.needs:
+                add(n)
+    for j in jobs:
+        if any(f in j.label for f in filters):
+            add(j)
+    return [j for j in jobs if j in keep]
+
+
+def run(jobs, slots=None, out=print):
+    """Run jobs, at most `slots` cores busy at once (default: the
+    machine's count, or MDB_SLOTS), print their lines in the given order
+    and return (passed, failed)."""
+    slots = slots or int(os.environ.get("MDB_SLOTS", os.cpu_count() or 1))
+    cost = _costs(jobs)
+    listed = set(jobs)
+    for j in jobs:
+        missing = [n.label for n in j.needs if n not in listed]
+        if missing:
+            raise ValueError(f"{j.label} needs {missing}, not in the run")
+        j.after = [n for n in j.after if n in listed]
+    rank = _ranks(jobs, cost)
+    cond = threading.Condition()
+    pending = list(jobs)
+    busy = 0
+    printed = 0
+    passed = failed = 0
+
+    def work(job, weight):
+        nonlocal busy
+        try:
+            job.run()
+        finally:
+            with cond:
+                job.done = True
+                busy -= weight
+                cond.notify_all()
+
+    running = {}
+
+    def start(job, weight):
+        nonlocal busy
+        busy += weight
+        pending.remove(job)
+        running[job] = (time.monotonic() + cost[job], weight)
+        threading.Thread(target=work, args=(job, weight), daemon=True).start()
+
+    with cond:
+        while printed < len(jobs):
+            # Start the highest-ranked ready jobs while they fit. When one
+            # needs more cores than are free, it is next; until its cores
+            # free up (as the running jobs' expected ends say), only jobs
+            # expected to end by then may use the idle ones.
+            for j in [j for j in running if j.done]:
+                del running[j]
+            ready = sorted((j for j in pending
+                            if all(n.done for n in j.needs + j.after)),
+                           key=lambda j: -rank[j])
+            shadow = None
+            for job in ready:
+                weight = min(job.slots, slots)
+                if busy + weight > slots:
+                    if shadow is None:
+                        shadow = _shadow(running, slots - weight)
+                    continue
+                if shadow is None or time.monotonic() + cost[job] <= shadow:
+                    start(job, weight)
+            while printed < len(jobs) and jobs[printed].done:
+                lines = jobs[printed].lines()
+                for ok, line in lines:
+                    out(line)
+                    passed += ok
+                    failed += not ok
+                jobs[printed].reported = len(lines)
+                printed += 1
+            if printed < len(jobs):
+                cond.wait()
+    _save_timings(jobs)
+    return passed, failed
+
+
+def _save_timings(jobs):
+    try:
+        known = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {}
+    except ValueError:
+        known = {}
+    for j in jobs:
+        if j.start is not None:
+            known[j.label] = round(j.end - j.start, 1)
+    TIMINGS.parent.mkdir(parents=True, exist_ok=True)
+    TIMINGS.write_text(json.dumps(known, indent=0, sort_keys=True) + "\n")
+
+
+def timing_table(jobs, wall):
+    """Per part: the cases it reported, the seconds its jobs took (summed
+    over jobs, each counted once per core it keeps busy) and its wall
+    time, from its first job's start to its last job's end (parts run side
+    by side, so the walls overlap)."""
+    parts = {}
+    for j in jobs:
+        p = parts.setdefault(j.part, {"cases": 0, "busy": 0.0,
+                                      "first": None, "last": None})
+        p["cases"] += getattr(j, "reported", 0)
+        if j.start is not None:
+            p["busy"] += (j.end - j.start) * j.slots
+            p["first"] = min(p["first"] or j.start, j.start)
+            p["last"] = max(p["last"] or j.end, j.end)
+    rows = [("part", "cases", "seconds", "wall")]
+    for name, p in parts.items():
+        span = (p["last"] - p["first"]) if p["first"] is not None else 0
+        rows.append((name, str(p["cases"]), f"{p['busy']:.0f}", f"{span:.0f}"))
+    rows.append(("total", str(sum(p["cases"] for p in parts.values())),
+                 f"{sum(p['busy'] for p in parts.values()):.0f}", f"{wall:.0f}"))
+    width = [max(len(r[i]) for r in rows) for i in range(4)]
+    return "\n".join("  ".join(r[i].ljust(width[i]) if i == 0 else
+                               r[i].rjust(width[i]) for i in range(4))
+                     for r in rows)
+
+
+def main(jobs, filters=(), table=False):
+    """A runner's whole main(): select, run, print the summary (after the
+    timing table if asked for), return the exit status."""
+    jobs = select(jobs, filters)
+    start = time.monotonic()
+    passed, failed = run(jobs, out=lambda line: print(line, flush=True))
+    if table:
+        print(timing_table(jobs, time.monotonic() - start), flush=True)
+    print(summary_line(passed, failed), flush=True)
+    return 1 if failed else 0
+
+
+def once(obj, name, make, _lock=threading.Lock()):
+    """obj.name, made by make() the first time any thread asks (the rest
+    wait for it): for what several cases share, like a probe boot."""
+    with _lock:
+        lock = obj.__dict__.setdefault("_once_locks", {}).setdefault(
+            name, threading.Lock())
+    with lock:
+        if name not in obj.__dict__:
+            obj.__dict__[name] = make()
+        return obj.__dict__[name]
