@@ -53,6 +53,19 @@ bench: deps
 check-debug: deps
 	python3 tests/debug/run.py
 
+# The driver as a patch series for the kernel source tree in KSRC, into OUT
+# (default kernel-patch/): drivers/block/memdisk/, Kconfig, docs.
+# check-upstream tests it (tests/upstream/run.py): the series against
+# Debian's linux-source-6.12 and the newest linux-source, W=1 builds with
+# the driver =m and =y, and built-in boots with no initramfs.
+.PHONY: kernel-patch check-upstream
+check-upstream: deps
+	python3 tests/upstream/run.py
+
+kernel-patch:
+	@test -n "$(KSRC)" || { echo "usage: make kernel-patch KSRC=DIR [OUT=DIR]" >&2; exit 2; }
+	python3 scripts/kernel-patch.py --ksrc "$(KSRC)" $(if $(OUT),--out "$(OUT)")
+
 .PHONY: dkms-install dkms-remove deb check-distro
 
 # The version, from its one place: the file VERSION (debian/changelog's

@@ -46,6 +46,16 @@
 #define MDB_MQ_F_NO_SCHED	BLK_MQ_F_NO_SCHED
 #endif
 
+/*
+ * 7.0 added kzalloc_obj(), which takes the object (its type) rather than
+ * a size, and checkpatch asks for it in place of kzalloc(sizeof(...)).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(7, 0, 0)
+#define mdb_kzalloc_obj(obj)	kzalloc_obj(obj)
+#else
+#define mdb_kzalloc_obj(obj)	kzalloc(sizeof(obj), GFP_KERNEL)
+#endif
+
 /* 5.15 added bvec_kmap_local(); before it, kmap_atomic() of the page. */
 static inline void *mdb_kmap_bvec(struct bio_vec *bv)
 {
@@ -212,12 +222,14 @@ static inline int mdb_fops_open(struct block_device *bdev, fmode_t mode)
 #endif
 
 /*
- * Release (mdb_release() in memdiskblk.c) needs, from the block layer,
- * disk_openers() (5.19, when bd_openers became atomic; open_mutex came in
- * 5.14) and blk_mark_disk_dead() (5.18), and memory hotplug. Without
- * them it is refused.
+ * Release (mdb_release() in memdiskblk.c) needs memory hotplug and, from
+ * the block layer, disk_openers() (5.19, when bd_openers became atomic;
+ * open_mutex came in 5.14) and blk_mark_disk_dead() (5.18). Without them
+ * it is refused.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
+#define MDB_CAN_RELEASE		IS_ENABLED(CONFIG_MEMORY_HOTPLUG)
+
 /*
  * Set *releasing unless the disk is open (a partition's opens and mounts
  * count on the whole disk). Under open_mutex, which ->open runs under.
@@ -238,6 +250,8 @@ static inline void mdb_kill_disk(struct gendisk *disk)
 	blk_mq_freeze_queue_wait(disk->queue);
 }
 #else
+#define MDB_CAN_RELEASE		0
+
 static inline bool mdb_claim_unopened(struct gendisk *disk, bool *releasing)
 {
 	return false;
@@ -245,74 +259,6 @@ static inline bool mdb_claim_unopened(struct gendisk *disk, bool *releasing)
 
 static inline void mdb_kill_disk(struct gendisk *disk)
 {
-}
-#endif
-
-/*
- * What memory hotplug exports to modules, on 6.1 and 6.12 alike:
- * add_memory_driver_managed() (its flags and MHP_MERGE_RESOURCE came in
- * 5.10), memory_block_size_bytes(), memory_add_physaddr_to_nid() (x86:
- * arch/x86/mm/numa.c, from 6.12 mm/numa_memblks.c; 0 without NUMA),
- * pfn_to_online_page() and mhp_get_pluggable_range(). The last is not
- * needed: images lie below 4 GiB, and add_memory_driver_managed() checks
- * the range against it anyway. Not exported: walk_memory_blocks(),
- * online_pages() and the memory block devices, so a module cannot online
- * the memory it adds; the kernel's policy or udev does (README). (7.3's
- * __add_memory_driver_managed() takes an online type, but is exported to
- * dax/kmem alone.)
- * MHP_MEMMAP_ON_MEMORY is not used: 6.1 fails the add unless the admin
- * set memory_hotplug.memmap_on_memory, and cannot tell a module whether
- * they did (mhp_supports_memmap_on_memory() is exported from 6.12 on).
- */
-#if IS_ENABLED(CONFIG_MEMORY_HOTPLUG) && \
-	LINUX_VERSION_CODE >= KERNEL_VERSION(5, 19, 0)
-#include <linux/memory.h>
-#include <linux/memory_hotplug.h>
-#include <linux/numa.h>
-
-#define MDB_CAN_RELEASE		1
-
-static inline u64 mdb_memory_block_size(void)
-{
-	return memory_block_size_bytes();
-}
-
-static inline int mdb_phys_to_nid(u64 addr)
-{
-	return memory_add_physaddr_to_nid(addr);
-}
-
-static inline int mdb_add_ram(int nid, u64 start, u64 size, const char *name)
-{
-	return add_memory_driver_managed(nid, start, size, name,
-					 MHP_MERGE_RESOURCE);
-}
-
-static inline bool mdb_ram_online(u64 addr)
-{
-	return pfn_to_online_page(PHYS_PFN(addr));
-}
-#else
-#define MDB_CAN_RELEASE		0
-
-static inline u64 mdb_memory_block_size(void)
-{
-	return PAGE_SIZE;
-}
-
-static inline int mdb_phys_to_nid(u64 addr)
-{
-	return 0;
-}
-
-static inline int mdb_add_ram(int nid, u64 start, u64 size, const char *name)
-{
-	return -EOPNOTSUPP;
-}
-
-static inline bool mdb_ram_online(u64 addr)
-{
-	return false;
 }
 #endif
 

@@ -18,10 +18,14 @@
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
+#include <linux/memory.h>
+#include <linux/memory_hotplug.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/numa.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
+#include <asm/e820/api.h>
 
 #include "memdiskblk.h"
 #include "compat.h"
@@ -377,12 +381,13 @@ static const struct attribute_group *mdb_attr_groups[] = {
 /* ---- finding images ------------------------------------------------------ */
 
 /*
- * The firmware memory map below 4 GiB, as the kernel registered it in
- * iomem_resource: System RAM (the kernel's) and E820 "reserved" ranges,
- * where MEMDISK puts both its resident code and the image. Every check of
- * a table or an image against the memory map (memdiskblk_scan.c) reads
- * only what mdb_read_memmap() copies here.
+ * The firmware memory map below 4 GiB: System RAM (the kernel's) and E820
+ * "reserved" ranges, where MEMDISK puts both its resident code and the
+ * image. Every check of a table or an image against the memory map
+ * (memdiskblk_scan.c) reads only what mdb_read_memmap() copies here.
  */
+#ifdef MODULE
+/* A module reads the map as the kernel registered it in iomem_resource. */
 struct mdb_map_builder {
 	struct mdb_range *ranges;
 	unsigned int count;	/* ranges seen, even past max */
@@ -442,6 +447,45 @@ static int mdb_read_memmap(struct mdb_memmap *map)
 	pr_warn("the firmware memory map kept changing while it was read\n");
 	return -EAGAIN;
 }
+#else
+/*
+ * Built in, the driver reads the E820 table itself. x86 puts E820
+ * "reserved" ranges above 1 MiB into iomem_resource only from
+ * e820__reserve_resources_late(), which the PCI resource survey calls: a
+ * kernel without CONFIG_PCI never lists MEMDISK's image there. A module
+ * cannot reach e820_table and reads the resource tree instead.
+ */
+static int mdb_read_memmap(struct mdb_memmap *map)
+{
+	struct mdb_range *ranges;
+	unsigned int i, n = 0;
+
+	ranges = kvcalloc(e820_table->nr_entries, sizeof(*ranges), GFP_KERNEL);
+	if (!ranges)
+		return -ENOMEM;
+	for (i = 0; i < e820_table->nr_entries; i++) {
+		const struct e820_entry *e = &e820_table->entries[i];
+		enum mdb_mem_type type;
+
+		if (e->type == E820_TYPE_RAM)
+			type = MDB_MEM_RAM;
+		else if (e->type == E820_TYPE_RESERVED)
+			type = MDB_MEM_RESERVED;
+		else
+			continue;
+		if (e->addr >= MDB_4G || !e->size)
+			continue;
+		ranges[n++] = (struct mdb_range){
+			.start = e->addr,
+			.end = e->addr + min(e->size, MDB_4G - e->addr),
+			.type = type,
+		};
+	}
+	map->ranges = ranges;
+	map->count = n;
+	return 0;
+}
+#endif
 
 /*
  * Low memory up to 0xA0000 is read through the kernel's direct map: x86
@@ -593,7 +637,7 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 	struct gendisk *disk;
 	int err;
 
-	dev = kzalloc(sizeof(*dev), GFP_KERNEL);
+	dev = mdb_kzalloc_obj(*dev);
 	if (!dev)
 		return -ENOMEM;
 	dev->img = *img;
@@ -680,6 +724,20 @@ static void mdb_remove_all(void)
 /* ---- release: the image's memory to the page allocator ------------------- */
 
 /*
+ * What memory hotplug exports to modules, from 5.10 (the flags of
+ * add_memory_driver_managed() and MHP_MERGE_RESOURCE) to 6.12 alike:
+ * add_memory_driver_managed(), memory_block_size_bytes(),
+ * memory_add_physaddr_to_nid() (0 without NUMA) and pfn_to_online_page().
+ * Not exported: walk_memory_blocks(), online_pages() and the memory block
+ * devices, so a module cannot online the memory it adds; the kernel's
+ * policy or udev does (README). (7.3's __add_memory_driver_managed()
+ * takes an online type, but is exported to dax/kmem alone.)
+ * MHP_MEMMAP_ON_MEMORY is not used: 6.1 fails the add unless the admin
+ * set memory_hotplug.memmap_on_memory, and cannot tell a module whether
+ * they did (mhp_supports_memmap_on_memory() is exported from 6.12 on).
+ */
+#if IS_ENABLED(CONFIG_MEMORY_HOTPLUG)
+/*
  * The name of the returned memory's resource, as add_memory_driver_managed()
  * wants it. The resource keeps this pointer for as long as the machine
  * runs, past the module's unload: allocated once, never freed (dax/kmem
@@ -703,7 +761,7 @@ static const char *mdb_ram_name;
  */
 static void mdb_give_ram(struct mdb_dev *dev)
 {
-	u64 block = mdb_memory_block_size();
+	u64 block = memory_block_size_bytes();
 	u64 start = ALIGN(dev->img.addr, block);
 	u64 end = ALIGN_DOWN(dev->img.addr + dev->img.size, block);
 	u64 pos = start;
@@ -715,9 +773,10 @@ static void mdb_give_ram(struct mdb_dev *dev)
 		mdb_ram_name = kstrdup("System RAM (memdiskblk)", GFP_KERNEL);
 	if (!mdb_ram_name)
 		err = -ENOMEM;
-	nid = mdb_phys_to_nid(start);
+	nid = memory_add_physaddr_to_nid(start);
 	while (!err && pos < end) {
-		err = mdb_add_ram(nid, pos, block, mdb_ram_name);
+		err = add_memory_driver_managed(nid, pos, block, mdb_ram_name,
+						MHP_MERGE_RESOURCE);
 		if (!err)
 			pos += block;
 	}
@@ -730,12 +789,17 @@ static void mdb_give_ram(struct mdb_dev *dev)
 	else if (pos > start)
 		pr_info("%s: released: %llu KiB of RAM returned at 0x%llx (%s), %llu KiB stay reserved (the unaligned head and tail)\n",
 			dev->name, (pos - start) >> 10, start,
-			mdb_ram_online(start) ? "online" : "offline until onlined",
+			pfn_to_online_page(PHYS_PFN(start)) ? "online" : "offline until onlined",
 			kept >> 10);
 	else
 		pr_info("%s: released: no RAM returned, all %llu KiB stay reserved (the image holds no whole %llu KiB memory block)\n",
 			dev->name, kept >> 10, block >> 10);
 }
+#else
+static void mdb_give_ram(struct mdb_dev *dev)
+{
+}
+#endif
 
 /*
  * Give the image's memory to the page allocator, for good: refused while

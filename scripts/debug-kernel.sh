@@ -1,29 +1,15 @@
 #!/bin/sh
-# Build the debug kernel for `make check-debug` from Debian's linux-source
-# (KASAN, KFENCE, lockdep, DEBUG_ATOMIC_SLEEP, UBSAN; tests/debug/debug.config)
-# into $MDB_MATRIX_CACHE/debug (default /var/cache/memdiskblk/debug), outside
-# the repository, and reuse it while the source and the fragment are unchanged.
-# Prints the kernel release it built.
+# Build the debug kernel of `make check-debug`: allnoconfig plus
+# tests/debug/debug.config (KASAN, KFENCE, lockdep, DEBUG_ATOMIC_SLEEP,
+# UBSAN; module signing and the lockdown LSM; the in-tree driver =m) from
+# the newest linux-source with the memdiskblk series applied
+# (scripts/kernel-tree.sh, scripts/kernel-build.sh), into
+# $MDB_MATRIX_CACHE/linux/debug (default /var/cache/memdiskblk/linux/debug),
+# outside the repository, rebuilt incrementally when its inputs change.
+# Prints the kernel release. In that directory: arch/x86/boot/bzImage,
+# root/lib/modules/RELEASE (signed modules), the build tree itself for
+# out-of-tree modules, and certs/signing_key.pem, the key that signs them.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
-cache=${MDB_MATRIX_CACHE:-/var/cache/memdiskblk}/debug
-tarball=$(find /usr/src -maxdepth 1 -name 'linux-source-*.tar.xz' | sort | tail -n 1)
-[ -n "$tarball" ] || { echo "no linux-source tarball in /usr/src" >&2; exit 1; }
-src=$cache/$(basename "$tarball" .tar.xz)
-stamp=$cache/stamp
-want="$(sha256sum "$tarball" "$here/tests/debug/debug.config" | sha256sum | cut -c1-16)"
-mkdir -p "$cache"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
-	make -s -C "$src" kernelrelease
-	exit 0
-fi
-[ -d "$src" ] || tar -xJf "$tarball" -C "$cache"
-cd "$src"
-make -s x86_64_defconfig >/dev/null
-scripts/kconfig/merge_config.sh -m .config "$here/tests/debug/debug.config" >/dev/null
-make -s olddefconfig >/dev/null
-make -s -j"$(nproc)" bzImage modules >/dev/null
-rm -rf "$cache/root"
-make -s INSTALL_MOD_PATH="$cache/root" modules_install >/dev/null
-echo "$want" > "$stamp"
-make -s kernelrelease
+exec sh "$here/scripts/kernel-build.sh" debug "$here/tests/debug/debug.config" \
+	bzImage modules modules_install

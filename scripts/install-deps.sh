@@ -13,7 +13,7 @@ qemu-system-x86 ipxe-qemu
 syslinux syslinux-common syslinux-utils isolinux xorriso
 busybox-static cpio gzip xz-utils zstd
 dosfstools mtools fdisk e2fsprogs
-python3 clang cppcheck shellcheck linux-source debootstrap
+python3 clang cppcheck shellcheck linux-source linux-source-6.12 debootstrap openssl
 flex bison bc libelf-dev libssl-dev
 dkms dh-dkms debhelper lintian udev
 rpm makepkg pacman-package-manager libarchive-tools

@@ -14,6 +14,7 @@ order, whatever order the jobs finish in:
   e2e      QEMU boots of real MEMDISK on each installed kernel
   matrix   5.10 and the newest kernel, in chroots
   debug    the e2e cases under a KASAN/KFENCE/lockdep/UBSAN kernel
+  upstream the driver as a kernel patch series; built in, no initramfs
   distro   DKMS, packages, udev, initramfs generators, live systems
 
 Usage: tests/run.py [--fuzz-seconds N] [SUBSTRING...]
@@ -46,6 +47,7 @@ def main(args):
     e2e_run = _load(HERE / "e2e" / "run.py", "e2e_run")
     debug_run = _load(HERE / "debug" / "run.py", "debug_run")
     distro_run = _load(HERE / "distro" / "run.py", "distro_run")
+    upstream_run = _load(HERE / "upstream" / "run.py", "upstream_run")
 
     jobs = static.jobs()
     jobs.append(program_job("unit", ["make", "-s", "-C", "tests/unit",
@@ -53,8 +55,10 @@ def main(args):
     jobs.append(program_job("fuzz", [
         "make", "-s", "-C", "tests/unit", "fuzz",
         f"FUZZ_SECONDS={fuzz_seconds}"], int(fuzz_seconds) + 30))
-    jobs += e2e_run.jobs() + matrix.jobs() + debug_run.jobs() + \
-        distro_run.jobs()
+    matrix_jobs, debug_jobs = matrix.jobs(), debug_run.jobs()
+    chroot = next(j for j in matrix_jobs if j.label == "matrix/trixie/chroot")
+    jobs += e2e_run.jobs() + matrix_jobs + debug_jobs + \
+        upstream_run.jobs(debug_jobs[0], chroot) + distro_run.jobs()
     return harness.main(jobs, args, table=True)
 
 

@@ -19,7 +19,7 @@ import harness  # noqa: E402
 import images  # noqa: E402
 import suite  # noqa: E402
 
-CACHE = Path(os.environ.get("MDB_MATRIX_CACHE", "/var/cache/memdiskblk")) / "debug"
+CACHE = Path(os.environ.get("MDB_MATRIX_CACHE", "/var/cache/memdiskblk")) / "linux" / "debug"
 # On top of harness.BAD_DMESG (BUG:, WARNING:, Oops, ...): the checkers' own.
 CHECKERS = re.compile(r"BUG: KASAN|BUG: KFENCE|UBSAN:|WARNING: possible|"
                       r"sleeping function called|inconsistent lock state|"
@@ -44,9 +44,8 @@ def build(c):
                     f"{out.returncode}: {out.stdout.strip()[-300:]}"):
         return
     kver = out.stdout.split()[-1]
-    src = next(CACHE.glob("linux-source-*"))
-    images.register_kernel(kver, src / "arch/x86/boot/bzImage",
-                           CACHE / "root/lib/modules" / kver, kdir=src)
+    images.register_kernel(kver, CACHE / "arch/x86/boot/bzImage",
+                           CACHE / "root/lib/modules" / kver, kdir=CACHE)
     Built.kver = kver
     c.note(kver)
 

@@ -14,7 +14,8 @@ A case is one file, tests/e2e/cases/NAME.py:
 Optional: SLOTS (cores it keeps busy, default 1), COST (expected
 seconds, so long cases start first), CASES = {"NAME-variant": function}
 instead of test, for variants sharing one guest script, and
-PREPARE(k), run once per kernel before them (its result is c.prepared).
+PREPARE(k), run once per kernel before them (its result is c.prepared),
+ONLY = "debug" for a case that needs that part's kernel (lockdown).
 The guest runs GUEST when its kernel command line says mdbtest=NAME (the
 k.iso/k.harddisk helpers put it there).
 """
@@ -44,6 +45,7 @@ class CaseFile:
         self.cost = getattr(mod, "COST", 20)
         self.variants = getattr(mod, "CASES", None) or {self.name: mod.test}
         self.prepare = getattr(mod, "PREPARE", None)
+        self.only = getattr(mod, "ONLY", None)
 
 
 def case_files():
@@ -100,6 +102,8 @@ def jobs(prefix, kver, files, wrap=None, skip=(), needs=()):
     setup_job = Job(f"{prefix}/setup", setup, needs=needs, cost=30, quiet=True)
     out = []
     for f in files:
+        if f.only and f.only != prefix.split("/")[0]:
+            continue
         wanted = [(n, func) for n, func in f.variants.items() if n not in skip]
         needs = [setup_job]
         if wanted and f.prepare:

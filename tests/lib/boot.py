@@ -54,12 +54,14 @@ class Boot:
 
 def boot(name, image=None, memdisk_args="", kernel=None, initrd=None,
          append="", mem=1024, timeout=300, extra=(), cpus=1, http_iso=None,
-         silent_limit=None):
+         silent_limit=None, until=None):
     """Boot MEMDISK with image, or Linux directly with kernel (and initrd,
     if given), or neither (extra then says how the guest boots, e.g. from
     the network), or UEFI firmware that HTTP-boots the ISO http_iso (the
     server's log is the result's .requests). silent_limit: seconds a
-    guest may print nothing before it is booted again."""
+    guest may print nothing before it is booted again. until=(TEXT, S):
+    stop the guest S seconds after TEXT appears on its console (for a
+    guest that is to wait forever, e.g. for a root device)."""
     logs = CACHE / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log = logs / f"{name}.log"
@@ -91,7 +93,7 @@ def boot(name, image=None, memdisk_args="", kernel=None, initrd=None,
         for vars_copy in _uefi_vars(cmd):  # fresh firmware settings
             shutil.copy(OVMF_VARS, vars_copy)
         timed_out, silent = _run(cmd, log, start + timeout,
-                                 silent_limit or SILENT_LIMIT)
+                                 silent_limit or SILENT_LIMIT, until)
         if not silent:
             break
         # Seen here five times in one day, always with the debug kernel
@@ -105,23 +107,35 @@ def boot(name, image=None, memdisk_args="", kernel=None, initrd=None,
     return Boot(text, time.monotonic() - start, timed_out)
 
 
-def _run(cmd, log, deadline, silent_limit):
+def _run(cmd, log, deadline, silent_limit, until=None):
     """Run QEMU until it exits or the deadline; returns (timed out,
     silent): killed because the console stayed empty for silent_limit
     seconds. Waits on the process; the console is looked at only while
-    it may still be silent."""
+    it may still be silent, or each second for until's text (once it
+    came, the guest is stopped until[1] seconds later, not timed out)."""
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     began = time.monotonic()
+    stop = None
     try:
         while True:
             now = time.monotonic()
             quiet = not log.exists() or log.stat().st_size == 0
+            if stop is not None and now >= stop:
+                return False, False
+            if until and stop is None and not quiet and \
+                    until[0] in log.read_text(errors="replace"):
+                stop = now + until[1]
             wake = deadline if not quiet else min(deadline, began + silent_limit)
             if now >= wake:
                 return now >= deadline, quiet and now < deadline
+            step = wake - now
+            if quiet:
+                step = min(step, 5)
+            if until:
+                step = min(step, 1)
             try:
-                proc.wait(timeout=min(wake - now, 5 if quiet else wake - now))
+                proc.wait(timeout=step)
                 return False, False
             except subprocess.TimeoutExpired:
                 pass

@@ -80,6 +80,13 @@ def moddir(kver):
     return Path("/lib/modules") / kver
 
 
+def kdir(kver):
+    """The tree external modules for kver are built against."""
+    if OTHER_KERNELS.get(kver, {}).get("kdir"):
+        return OTHER_KERNELS[kver]["kdir"]
+    return Path(f"/lib/modules/{kver}/build")
+
+
 def short(kver):
     """6.1.0-56-amd64 -> 6.1, 6.12.117+deb12-amd64 -> 6.12."""
     return ".".join(kver.split(".")[:2])
@@ -129,8 +136,7 @@ def _build_module(kver, extra_flags):
         shutil.copy(ROOT / name, out / name)
     other = OTHER_KERNELS.get(kver, {})
     if not other.get("chroot"):
-        kdir = other.get("kdir") or f"/lib/modules/{kver}/build"
-        log = run(["make", "-C", str(kdir), f"M={out}", *extra_flags,
+        log = run(["make", "-C", str(kdir(kver)), f"M={out}", *extra_flags,
                    "modules"])
         return out / "memdiskblk.ko", log
     # Another release: build with its own headers and compiler, in its
@@ -302,7 +308,8 @@ def sha256_file(path):
 
 def _boot_tree(tree, kver, initrd, cmdline, files):
     shutil.copy(vmlinuz(kver), tree / "vmlinuz")
-    shutil.copy(initrd, tree / "initrd.gz")
+    if initrd is not None:
+        shutil.copy(initrd, tree / "initrd.gz")
     (tree / "data").mkdir()
     for name, blob in files.items():
         (tree / "data" / name).write_bytes(blob)
@@ -315,12 +322,14 @@ def iso(path, kver, initrd, cmdline, files, big=0, extra=None, cfg=None,
     """An El Torito ISO (isolinux) booting kver; its size is 2 KiB short of
     a 4 KiB multiple (the size the phram recipe refuses), or with tail=0 a
     4 KiB multiple (its size modulo 4 KiB is tail). files: {name: bytes}
-    under /data; big adds a file of that many pseudo-random bytes
-    to reach desktop-ISO sizes; extra: {path in the ISO: file here}; cfg
-    replaces the isolinux configuration. efi: a hybrid ISO for BIOS and
-    UEFI, as live-build makes them: also GRUB EFI (_grub_efi()) and an
-    isohybrid MBR and GPT (its size is then xorriso's, a MiB multiple).
-    Written to path.tmp, then renamed: a path that exists is complete."""
+    under /data; big adds a file of that many pseudo-random bytes to reach
+    desktop-ISO sizes; extra: {path in the ISO: file here} (a directory is
+    copied whole, and "." copies its contents to the ISO's top); cfg
+    replaces the isolinux configuration (initrd None: none is copied).
+    efi: a hybrid ISO for BIOS and UEFI, as live-build makes them: also
+    GRUB EFI (_grub_efi()) and an isohybrid MBR and GPT (its size is then
+    xorriso's, a MiB multiple). Written to path.tmp, then renamed: a path
+    that exists is complete."""
     tmp = Path(str(path) + ".tmp")
     tree = Path(str(path) + ".d")
     for pad in range(1 if efi else 8):
@@ -332,8 +341,12 @@ def iso(path, kver, initrd, cmdline, files, big=0, extra=None, cfg=None,
         shutil.copy(ISOLINUX_BIN, tree / "isolinux/isolinux.bin")
         shutil.copy(SYSLINUX_BIOS / "ldlinux.c32", tree / "isolinux")
         for name, src in (extra or {}).items():
-            (tree / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy(src, tree / name)
+            if Path(src).is_dir():
+                shutil.copytree(src, tree / name, symlinks=True,
+                                dirs_exist_ok=True)
+            else:
+                (tree / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(src, tree / name)
         if pad:
             (tree / "data/pad.bin").write_bytes(b"\0" * 2048 * pad)
         if big:
@@ -456,6 +469,44 @@ def hostile_mbr(patches=()):
         raise ValueError("patches do not fit in the MBR")
     code[0x80:0x80 + len(table)] = table
     return bytes(code)
+
+
+def root_harddisk(path, kernel, append, root, root_mib=16, boot_mib=16):
+    """A hard-disk image that boots Linux with no initramfs: partition 1
+    is ext4 made from the directory root (mkfs.ext4 -d, no mount needed),
+    partition 2 a bootable FAT16 with syslinux and the kernel, started
+    with the command line append."""
+    start = 2048  # sectors: partition 1 at 1 MiB
+    boot_start = start + root_mib * 2048
+    part = Path(str(path) + ".root")
+    part.unlink(missing_ok=True)
+    run(["mkfs.ext4", "-q", "-F", "-L", "MDBROOT", "-d", str(root),
+         str(part), f"{root_mib}M"])
+    boot = Path(str(path) + ".boot")
+    boot.unlink(missing_ok=True)
+    run(["mkfs.fat", "-F", "16", "-n", "MDBBOOT", "-h", str(boot_start),
+         "-C", str(boot), str(boot_mib * 1024)])
+    cfg = Path(str(path) + ".cfg")
+    cfg.write_text("DEFAULT linux\nPROMPT 0\nLABEL linux\n  KERNEL /vmlinuz\n"
+                   f"  APPEND {append}\n")
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    run(["mcopy", "-i", str(boot), str(kernel), "::vmlinuz"], env=env)
+    run(["mcopy", "-i", str(boot), str(cfg), "::syslinux.cfg"], env=env)
+    run(["syslinux", "--install", str(boot)])
+    with open(path, "wb") as disk:
+        disk.truncate((boot_start + boot_mib * 2048) * 512)
+    run(["sfdisk", "-q", str(path)],
+        input=(f"label: dos\nstart={start}, size={root_mib * 2048}, type=83\n"
+               f"start={boot_start}, size={boot_mib * 2048}, type=6, bootable\n"))
+    with open(path, "r+b") as disk:
+        disk.write(MBR_BIN.read_bytes()[:440])
+        for offset, src in ((start, part), (boot_start, boot)):
+            disk.seek(offset * 512)
+            with open(src, "rb") as f:
+                shutil.copyfileobj(f, disk)
+    for tmp in (part, boot, cfg):
+        tmp.unlink()
+    return path
 
 
 def harddisk(path, kver, initrd, cmdline, files, mbr=None):
