@@ -14,7 +14,7 @@ from pathlib import Path
 
 import images
 from boot import boot
-from common import CACHE, HERE, ROOT, run
+from common import CACHE, HERE, ROOT
 
 RULES = Path("/lib/udev/rules.d")
 UDEVADM = "/bin/udevadm"
