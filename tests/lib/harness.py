@@ -165,9 +165,15 @@ def _costs(jobs):
 
 def _shadow(running, limit):
     """When, as the running jobs' expected ends say, at most `limit`
-    cores will be busy (so that a waiting job fits)."""
-    busy = sum(w for _, w in running.values())
-    for end, weight in sorted(running.values(), key=lambda r: r[0]):
+    cores will be busy (so that a waiting job fits). A job already past
+    its expected end is expected to need half its cost again: else one
+    overrunning job (a package install on a slow mirror) would keep the
+    other cores idle until it ends."""
+    now = time.monotonic()
+    ends = [(max(end, now + cost / 2), weight)
+            for end, weight, cost in running.values()]
+    busy = sum(w for _, w in ends)
+    for end, weight in sorted(ends, key=lambda r: r[0]):
         busy -= weight
         if busy <= limit:
             return end
@@ -246,7 +252,7 @@ def run(jobs, slots=None, out=print):
         nonlocal busy
         busy += weight
         pending.remove(job)
-        running[job] = (time.monotonic() + cost[job], weight)
+        running[job] = (time.monotonic() + cost[job], weight, cost[job])
         threading.Thread(target=work, args=(job, weight), daemon=True).start()
 
     with cond:
