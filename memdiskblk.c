@@ -724,8 +724,8 @@ static void mdb_remove_all(void)
 /* ---- release: the image's memory to the page allocator ------------------- */
 
 /*
- * What memory hotplug exports to modules, from 5.10 (the flags of
- * add_memory_driver_managed() and MHP_MERGE_RESOURCE) to 6.12 alike:
+ * What memory hotplug exports to modules, from 5.19 (where release
+ * starts, see compat.h) to 6.12 alike:
  * add_memory_driver_managed(), memory_block_size_bytes(),
  * memory_add_physaddr_to_nid() (0 without NUMA) and pfn_to_online_page().
  * Not exported: walk_memory_blocks(), online_pages() and the memory block
@@ -736,7 +736,7 @@ static void mdb_remove_all(void)
  * set memory_hotplug.memmap_on_memory, and cannot tell a module whether
  * they did (mhp_supports_memmap_on_memory() is exported from 6.12 on).
  */
-#if IS_ENABLED(CONFIG_MEMORY_HOTPLUG)
+#if MDB_CAN_RELEASE
 /*
  * The name of the returned memory's resource, as add_memory_driver_managed()
  * wants it. The resource keeps this pointer for as long as the machine
