@@ -164,10 +164,7 @@ def squashfs(key):
         for d in ["bin", "sbin", "dev", "proc", "sys", "run", "tmp", "root",
                   "var", "mnt", "etc/network"]:
             (root / d).mkdir(parents=True)
-        shutil.copy("/bin/busybox", root / "bin/busybox")
-        for applet in run(["/bin/busybox", "--list"])[1].split():
-            if applet != "busybox":
-                (root / "bin" / applet).symlink_to("busybox")
+        images.busybox(root)
         shutil.copy(HERE / "guest/live-init", root / "sbin/init")
         (root / "sbin/init").chmod(0o755)
         run(["mksquashfs", str(root), str(out) + ".tmp", "-noappend",

@@ -227,11 +227,7 @@ def _initramfs(kver, ko, name, cases, modules, files, init, programs, links,
     for d in ["bin", "sbin", "proc", "sys", "dev", "lib/fsmod", "cases",
               f"lib/modules/{kver}/extra", "lib64", "lib/x86_64-linux-gnu"]:
         (stage / d).mkdir(parents=True, exist_ok=True)
-    shutil.copy("/bin/busybox", stage / "bin/busybox")
-    applets = run(["/bin/busybox", "--list"]).split()
-    for applet in applets:
-        if applet != "busybox":
-            os.symlink("busybox", stage / "bin" / applet)
+    busybox(stage)
     shutil.copy(init or GUEST / "init", stage / "init")
     (stage / "init").chmod(0o755)
     for case, script in cases.items():
@@ -265,6 +261,14 @@ def _initramfs(kver, ko, name, cases, modules, files, init, programs, links,
                           cwd=stage, check=True, stdout=subprocess.PIPE)
     out.write_bytes(gzip.compress(cpio.stdout, 6))
     return out
+
+
+def busybox(root):
+    """Static busybox in root/bin, each applet a link to it."""
+    shutil.copy("/bin/busybox", root / "bin/busybox")
+    for applet in run(["/bin/busybox", "--list"]).split():
+        if applet != "busybox":
+            os.symlink("busybox", root / "bin" / applet)
 
 
 def copy_with_libs(binary, stage):

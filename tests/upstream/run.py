@@ -51,9 +51,7 @@ BUILTIN_CONSOLE = "console=ttyS0 loglevel=7 panic=-1"
 SERVED = re.compile(r"memdiskblk: memdisk0: \d+ bytes at 0x[0-9a-f]+")
 
 
-def sh(cmd, **kw):
-    return subprocess.run(cmd, check=True, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True, **kw).stdout
+sh = matrix.sh
 
 
 def kernel_build(name, fragment, *targets, tarball=None):
@@ -284,10 +282,7 @@ class Ctx:
         shutil.rmtree(root, ignore_errors=True)
         for d in ("bin", "sbin", "dev", "proc", "sys"):
             (root / d).mkdir(parents=True)
-        shutil.copy("/bin/busybox", root / "bin/busybox")
-        for applet in sh(["/bin/busybox", "--list"]).split():
-            if applet != "busybox":
-                os.symlink("busybox", root / "bin" / applet)
+        images.busybox(root)
         shutil.copy(HERE / "init.sh", root / "sbin/init")
         os.chmod(root / "sbin/init", 0o755)
         return root
@@ -318,13 +313,6 @@ def served(c, b, image_size):
     c.expect("refused" not in b.log, "nothing refused")
 
 
-def booted(c, b):
-    c.expect(not b.timed_out, "guest timed out")
-    c.expect(b.get("finished") is not None, "init did not finish")
-    bad = [ln for ln in b.log.splitlines() if harness.BAD_DMESG.search(ln)]
-    c.expect(not bad, f"kernel log: {bad[:3]}")
-
-
 def case_builtin_harddisk(k, c):
     """A hard-disk image whose first partition is ext4, booted through
     MEMDISK with root=/dev/memdisk0p1 rootwait and no initrd: the root's
@@ -335,7 +323,7 @@ def case_builtin_harddisk(k, c):
     img = k.harddisk("root=/dev/memdisk0p1 rootwait")
     b = boot.boot("upstream-builtin-harddisk", image=img, memdisk_args="harddisk",
                   timeout=240)
-    booted(c, b)
+    c.booted(b)
     c.eq(b.get("init-ran"), "pid=1", "/sbin/init ran as PID 1")
     c.eq((b.get("root") or "").split()[1:], ["ext4", "ro"],
          "root: ext4, mounted read-only as the kernel does without rw")
@@ -353,7 +341,7 @@ def case_builtin_iso(k, c):
     iso = k.iso("root=/dev/memdisk0 rootfstype=iso9660 ro")
     b = boot.boot("upstream-builtin-iso", image=iso, memdisk_args="iso raw",
                   timeout=240)
-    booted(c, b)
+    c.booted(b)
     c.eq(b.get("init-ran"), "pid=1", "/sbin/init ran as PID 1")
     c.eq((b.get("root") or "").split()[1:], ["iso9660", "ro"], "root: iso9660, ro")
     served(c, b, iso.stat().st_size)
