@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""make check-debug: the end-to-end cases under a debug kernel built from
-Debian's linux-source with KASAN, KFENCE, lockdep (PROVE_LOCKING),
-DEBUG_ATOMIC_SLEEP and UBSAN (tests/debug/debug.config). The kernel is
-built once by scripts/debug-kernel.sh and cached outside the repository.
+"""make check-debug: the end-to-end cases under a debug kernel with KASAN,
+KFENCE, lockdep (PROVE_LOCKING), DEBUG_ATOMIC_SLEEP and UBSAN:
+allnoconfig plus tests/debug/debug.config, built from Debian's newest
+linux-source with the make kernel-patch series applied by
+scripts/debug-kernel.sh, cached outside the repository (linux/debug).
 Every boot must show no report from any of those checkers.
 
 Usage: run.py [SUBSTRING...]   only cases whose "debug/NAME" contains one

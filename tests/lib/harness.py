@@ -170,7 +170,7 @@ def _shadow(running, limit):
     overrunning job (a package install on a slow mirror) would keep the
     other cores idle until it ends."""
     now = time.monotonic()
-    ends = [(max(end, now + cost / 2), weight)
+    ends = [(end if end > now else now + cost / 2, weight)
             for end, weight, cost in running.values()]
     busy = sum(w for _, w in ends)
     for end, weight in sorted(ends, key=lambda r: r[0]):
