@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import threading
+import zlib
 from pathlib import Path
 
 from harness import CACHE, ROOT
@@ -302,12 +303,13 @@ def data_files(seed, sizes=(300 * 1024, 4096, 123457)):
     return {f"f{i}.bin": rnd.randbytes(size) for i, size in enumerate(sizes)}
 
 
-def sha256_file(path):
-    h = hashlib.sha256()
+def crc32_file(path):
+    """The CRC-32 the guest's `mdbio crc32` reports for the same bytes."""
+    crc = 0
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+            crc = zlib.crc32(block, crc)
+    return f"{crc:08x}"
 
 
 def _boot_tree(tree, kver, initrd, cmdline, files):
