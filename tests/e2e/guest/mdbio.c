@@ -350,11 +350,12 @@ static uint32_t crc_tab[8][256];
 
 static void crc32_init(void)
 {
-	uint32_t i, c;
+	uint32_t i;
 	int k;
 
 	for (i = 0; i < 256; i++) {
-		c = i;
+		uint32_t c = i;
+
 		for (k = 0; k < 8; k++)
 			c = (c >> 1) ^ (0xEDB88320u & -(c & 1));
 		crc_tab[0][i] = c;
