@@ -334,7 +334,7 @@ def case_version(c, host):
         shown = run(["modinfo", "-F", "version", str(build_dir / f"{NAME}.ko")])[1]
         c.eq(shown.strip(), up, f"{kver}: modinfo -F version")
         shutil.rmtree(build_dir)
-    c.note = f"{up} on {', '.join(kvers)}"
+    c.note(f"{up} on {', '.join(kvers)}")
 
 
 CASES = [("rpm-build", case_rpm), ("arch-pkg-build", case_arch),

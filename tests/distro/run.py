@@ -51,6 +51,12 @@ CASES = ([(n, f, False, 5) for n, f in shell_cases.CASES + mkinitcpio_cases.CASE
          [(n, f, False, 150) for n, f in uefi_cases.CASES])
 
 
+# Cases that read what others made (the .deb, the RPM and the Arch
+# package the build cases leave): they wait for those.
+NEEDS = {"lintian": ("deb-build",), "deb-install": ("deb-build",),
+         "rpm-arch-version": ("rpm-build", "arch-pkg-build")}
+
+
 class State:
     host = None
     refusal = None
@@ -85,14 +91,18 @@ def jobs():
         State.refusal = State.refusal or "not root"
     out = []
     previous = []       # host-touching cases run one after the other
+    made = {}
     for name, func, touches_host, cost in CASES:
+        needs = [made[n] for n in NEEDS.get(name, ())]
         if touches_host:
-            job = harness.Job(f"distro/{name}", _host_case(func),
+            job = harness.Job(f"distro/{name}", _host_case(func), needs=needs,
                               after=previous[-1:], cost=cost)
             previous.append(job)
         else:
             job = harness.Job(f"distro/{name}",
-                              lambda c, func=func: func(c, State.host), cost=cost)
+                              lambda c, func=func: func(c, State.host),
+                              needs=needs, cost=cost)
+        made[name] = job
         out.append(job)
     return out
 
