@@ -37,9 +37,6 @@ stamp() {
 }
 drop() { sync; echo 3 >/proc/sys/vm/drop_caches; }
 
-# End the console line the initramfs may have left open ("Begin: Running
-# /scripts/init-bottom ... " had the first report appended to it once).
-echo
 say mem.boot "$(meminfo)"
 say medium "$(awk -v m="$M" '$2 == m { print $1, $3 }' /proc/mounts)"
 say stamp.initramfs "$(stamp 'Run /init as init process')"

@@ -126,11 +126,7 @@ def bench_boot(name, iso, mem, cpus=2):
         # tests/lib/boot.py); one retry, and say so.
         b = boot(f"bench-{name}", image=iso, memdisk_args="iso raw",
                  mem=mem, cpus=cpus, timeout=3600)
-        facts = {}
-        for line in b.log.splitlines():
-            m = re.match(r"@@ bench\.(\S+) ?(.*)", line.rstrip("\r"))
-            if m:
-                facts[m[1]] = m[2]
+        facts = {k[6:]: v for k, v in b.facts.items() if k.startswith("bench.")}
         bad = [ln for ln in b.log.splitlines() if BAD.search(ln)]
         if "error" not in facts and not bad and not b.timed_out and facts:
             break

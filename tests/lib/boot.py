@@ -10,6 +10,7 @@ served for the boot's duration on the host's 127.0.0.1 only.
 """
 import contextlib
 import http.server
+import re
 import shutil
 import subprocess
 import threading
@@ -28,6 +29,13 @@ OVMF_CODE = Path("/usr/share/OVMF/OVMF_CODE_4M.fd")
 OVMF_VARS = Path("/usr/share/OVMF/OVMF_VARS_4M.fd")
 
 
+# "@@ key value", at the start of a line or after console text the line
+# was left open with (initramfs-tools once left "Begin: Running
+# /scripts/init-bottom ... " unfinished, and a root's first fact went on
+# that line).
+FACT = re.compile(r"(?:^|\s)@@ (\S+) ?(.*)")
+
+
 class Boot:
     def __init__(self, log, seconds, timed_out):
         self.log = log
@@ -36,10 +44,9 @@ class Boot:
         self.requests = []  # "METHOD /path status" the HTTP server answered
         self.facts = {}
         for line in log.splitlines():
-            line = line.rstrip("\r")
-            if line.startswith("@@ "):
-                key, _, value = line[3:].partition(" ")
-                self.facts.setdefault(key, value)
+            m = FACT.search(line.rstrip("\r"))
+            if m:
+                self.facts.setdefault(m[1], m[2])
 
     def get(self, key, default=None):
         return self.facts.get(key, default)
