@@ -12,6 +12,13 @@
  *   mdbio hold DEV SECONDS
  *                        keep DEV open and read it for SECONDS; prints
  *                        "open" once it holds DEV
+ *   mdbio cycle KO N DEV load KO (finit_module) and unload it
+ *                        (delete_module) N times, each time checking that
+ *                        the block device DEV exists while it is loaded;
+ *                        prints how many cycles passed. The syscalls
+ *                        modprobe and rmmod make, without their start-up:
+ *                        under TCG and KASAN a modprobe/rmmod pair costs
+ *                        0.75 s, these 0.31 s (0.30 and 0.09 on 6.12)
  *   mdbio crc32 FILE     the CRC-32 of FILE's whole content (zlib's, as
  *                        Python's zlib.crc32 on the host), 8 hex digits;
  *                        under TCG about nine times as fast as busybox's
@@ -29,6 +36,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -406,6 +415,32 @@ static int crc32_file(const char *path)
 	return 0;
 }
 
+static int cycle(const char *ko, int n, const char *dev)
+{
+	const char *name = "memdiskblk";
+	struct stat st;
+	int i, fd;
+
+	for (i = 0; i < n; i++) {
+		fd = open(ko, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || syscall(SYS_finit_module, fd, "", 0)) {
+			perror(ko);
+			break;
+		}
+		close(fd);
+		if (stat(dev, &st) || !S_ISBLK(st.st_mode)) {
+			fprintf(stderr, "%s: no block device after load %d\n", dev, i);
+			break;
+		}
+		if (syscall(SYS_delete_module, name, O_NONBLOCK)) {
+			perror(name);
+			break;
+		}
+	}
+	printf("%d\n", i);
+	return i != n;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "edges"))
@@ -414,8 +449,10 @@ int main(int argc, char **argv)
 		return stress(argv[2], atoi(argv[3]), atoi(argv[4]));
 	if (argc == 4 && !strcmp(argv[1], "hold"))
 		return hold(argv[2], atoi(argv[3]));
+	if (argc == 5 && !strcmp(argv[1], "cycle"))
+		return cycle(argv[2], atoi(argv[3]), argv[4]);
 	if (argc == 3 && !strcmp(argv[1], "crc32"))
 		return crc32_file(argv[2]);
-	fprintf(stderr, "usage: mdbio edges DEV | stress DEV SECONDS THREADS | hold DEV SECONDS | crc32 FILE\n");
+	fprintf(stderr, "usage: mdbio edges DEV | stress DEV SECONDS THREADS | hold DEV SECONDS | cycle KO N DEV | crc32 FILE\n");
 	return 2;
 }
