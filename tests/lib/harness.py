@@ -81,7 +81,8 @@ class Job:
     itself (a program printing PASS/FAIL lines) adds them with
     c.results.append((ok, line)) and prints no line of its own unless it
     failed. needs: jobs that must pass first; after: jobs that must only
-    have ended (an order, not a condition). slots: cores it keeps busy.
+    have ended (an order, not a condition). slots: cores it keeps busy
+    (0.5 for a job that mostly waits, as a guest waiting out a timeout).
     cost: expected seconds (the last run's, if known, wins). quiet: print
     nothing when it passes (setup steps)."""
 
@@ -327,14 +328,26 @@ def timing_table(jobs, wall):
                      for r in rows)
 
 
+def cpu_times():
+    """(busy, all) jiffies of every core since boot, from /proc/stat."""
+    with open("/proc/stat") as f:
+        ticks = [int(t) for t in f.readline().split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return sum(ticks) - idle, sum(ticks)
+
+
 def main(jobs, filters=(), table=False):
     """A runner's whole main(): select, run, print the summary (after the
-    timing table if asked for), return the exit status."""
+    timing table and how busy the cores were, if asked for), return the
+    exit status."""
     jobs = select(jobs, filters)
-    start = time.monotonic()
+    start, cpu = time.monotonic(), cpu_times()
     passed, failed = run(jobs, out=lambda line: print(line, flush=True))
     if table:
         print(timing_table(jobs, time.monotonic() - start), flush=True)
+        busy, total = (b - a for a, b in zip(cpu, cpu_times()))
+        print(f"cores busy {100 * busy / max(total, 1):.0f} % of the run "
+              f"({os.cpu_count()} cores)", flush=True)
     print(summary_line(passed, failed), flush=True)
     return 1 if failed else 0
 

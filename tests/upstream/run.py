@@ -419,8 +419,9 @@ def jobs(debug_build, chroot):
             slots=2, cost=120),
         job("builtin-harddisk", case_builtin_harddisk, needs=[builtin], cost=40),
         job("builtin-iso", case_builtin_iso, needs=[builtin], cost=30),
+        # Mostly waits (WAIT_AFTER): 5 s of CPU in 20.
         job("builtin-autodetect-off", case_builtin_autodetect_off,
-            needs=[builtin], cost=40),
+            needs=[builtin], cost=40, slots=0.5),
     ]
 
 
