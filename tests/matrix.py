@@ -129,7 +129,8 @@ def jobs():
             images.check_build(c, got["kver"])
             c.note(got["kver"])
 
-        # Downloads and dpkg: far more waiting than computing.
+        # debootstrap and apt: one core busy (bullseye's chroot, measured
+        # with /usr/bin/time: 67 s of CPU in 66 s).
         setup_job = harness.Job(f"matrix/{name}/chroot", setup, cost=150)
         out += [setup_job,
                 harness.Job(f"matrix/{name}/build-w1", build, needs=[setup_job])]
