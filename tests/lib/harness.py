@@ -81,8 +81,10 @@ class Job:
     itself (a program printing PASS/FAIL lines) adds them with
     c.results.append((ok, line)) and prints no line of its own unless it
     failed. needs: jobs that must pass first; after: jobs that must only
-    have ended (an order, not a condition). slots: cores it keeps busy
-    (0.5 for a job that mostly waits, as a guest waiting out a timeout).
+    have ended (an order, not a condition). slots: the cores it counts
+    for: those it keeps busy; 0.5 for a job that mostly waits (a guest
+    waiting out a timeout); 1 for a niced kernel build, which takes
+    whatever the other jobs leave idle.
     cost: expected seconds (the last run's, if known, wins). quiet: print
     nothing when it passes (setup steps)."""
 
