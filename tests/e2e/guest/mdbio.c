@@ -419,10 +419,11 @@ static int cycle(const char *ko, int n, const char *dev)
 {
 	const char *name = "memdiskblk";
 	struct stat st;
-	int i, fd;
+	int i;
 
 	for (i = 0; i < n; i++) {
-		fd = open(ko, O_RDONLY | O_CLOEXEC);
+		int fd = open(ko, O_RDONLY | O_CLOEXEC);
+
 		if (fd < 0 || syscall(SYS_finit_module, fd, "", 0)) {
 			perror(ko);
 			break;
