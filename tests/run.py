@@ -17,9 +17,10 @@ order, whatever order the jobs finish in:
   upstream the driver as a kernel patch series; built in, no initramfs
   distro   DKMS, packages, udev, initramfs generators, live systems
 
-Usage: tests/run.py [--fuzz-seconds N] [SUBSTRING...]
+Usage: tests/run.py [--fuzz-seconds N] [SUBSTRING...] [-SUBSTRING...]
   with substrings, only the jobs whose label (e.g. e2e/6.1/iso, unit,
-  fuzz) contains one of them, and what they need.
+  fuzz) contains one of them, and what they need; -SUBSTRING leaves out
+  the jobs whose label contains it (unless a job kept needs them).
 """
 import importlib.util
 import os

@@ -204,9 +204,10 @@ def _ranks(jobs, cost):
 
 def select(jobs, filters):
     """The jobs whose label contains one of the filters (all of them if
-    there are none), with the jobs they need."""
-    if not filters:
-        return list(jobs)
+    there are none; a filter "-SUBSTRING" leaves out the jobs whose label
+    contains SUBSTRING), with the jobs they need."""
+    skip = [f[1:] for f in filters if f.startswith("-")]
+    want = [f for f in filters if not f.startswith("-")]
     keep = set()
 
     def add(j):
@@ -215,7 +216,8 @@ def select(jobs, filters):
             for n in j.needs:
                 add(n)
     for j in jobs:
-        if any(f in j.label for f in filters):
+        if (not want or any(f in j.label for f in want)) and \
+                not any(f in j.label for f in skip):
             add(j)
     return [j for j in jobs if j in keep]
 
