@@ -99,17 +99,15 @@ def jobs():
     previous = []       # host-touching cases run one after the other
     made = {}
     for name, func, touches_host, cost in CASES:
-        needs = [made[n] for n in NEEDS.get(name, ())]
         if touches_host:
-            job = harness.Job(f"distro/{name}", _host_case(func), needs=needs,
-                              after=previous[-1:], cost=cost,
-                              slots=WAITING.get(name, 1))
-            previous.append(job)
+            run, after = _host_case(func), previous[-1:]
         else:
-            job = harness.Job(f"distro/{name}",
-                              lambda c, func=func: func(c, State.host),
-                              needs=needs, cost=cost,
-                              slots=WAITING.get(name, 1))
+            run, after = (lambda c, func=func: func(c, State.host)), []
+        job = harness.Job(f"distro/{name}", run, after=after, cost=cost,
+                          needs=[made[n] for n in NEEDS.get(name, ())],
+                          slots=WAITING.get(name, 1))
+        if touches_host:
+            previous.append(job)
         made[name] = job
         out.append(job)
     return out

@@ -403,8 +403,8 @@ def jobs(debug_build, chroot):
     # Kernel builds: niced make on every core, counted as one core (as
     # tests/debug's build, see there), one after the other, so that each
     # has guests beside it whose idle time it takes.
-    builtin = job("builtin-build", build_builtin, cost=450, quiet=True)
-    builtin.after = [debug_build]
+    builtin = job("builtin-build", build_builtin, cost=450, quiet=True,
+                  after=[debug_build])
     newest = job("newest-tree", fetch_newest, needs=[chroot], cost=120,
                  quiet=True)
     # bookworm: the newest linux-source in /usr/src (Debian 12's 6.12);
