@@ -102,7 +102,7 @@ def inputs(kver):
              ROOT / HOOK, ROOT / INIT_TOP, ROOT / INIT_BOTTOM,
              *sorted((ROOT / DRACUT_MODULE).iterdir()),
              *(ROOT / s for s in SOURCES)]
-    return [kver, versions, *files]
+    return [kver, versions, images.CONSOLE, *files]
 
 
 def in_namespace(kver, cmd, dracut=False, project=True, hide=()):
