@@ -1,12 +1,18 @@
-"""60 s of mixed reads and writes from 4 threads on 2 vCPUs, each write
-checksummed (CRC-32C) and every read verified, then a full re-read:
-zero mismatches. rmmod is refused while a reader holds the device and
+"""Mixed reads and writes from 4 threads on 2 vCPUs (60 s under the debug
+kernel, 30 s on Debian's), each write checksummed (CRC-32C) and every read
+verified, then a full re-read: zero mismatches. rmmod is refused while a reader holds the device and
 works once it is closed. (The 200 load/unload cycles that watch memory
 are load-unload.py, on one vCPU: this guest keeps two cores busy, so it
 does only what needs them.)"""
 import os
 
-SECONDS = int(os.environ.get("MDB_STRESS_SECONDS", "60"))
+# Seconds of I/O. Under the debug kernel KASAN, KFENCE and lockdep report
+# a race even when the data come out right: 60 s there. On Debian's
+# kernels a race shows only as a mismatch: 30 s, still tens of thousands
+# of verified reads and writes (the case's line gives the counts).
+# MDB_STRESS_SECONDS sets both.
+SECONDS = {"debug": 60}
+DEFAULT_SECONDS = 30
 SLOTS = 2
 COST = 90
 
@@ -35,7 +41,9 @@ say stress.rmmod_after $?
 
 
 def test(k, c):
-    img = k.harddisk(c, f"mdbarg={SECONDS}")
+    seconds = int(os.environ.get("MDB_STRESS_SECONDS",
+                                 SECONDS.get(k.label, DEFAULT_SECONDS)))
+    img = k.harddisk(c, f"mdbarg={seconds}")
     b = k.boot(c, image=img, memdisk_args="harddisk", cpus=2, timeout=600)
     c.booted(b)
     c.expect(int(b.get("stress.writes", "0")) > 1000, f"writes: {b.get('stress.writes')}")
@@ -46,3 +54,5 @@ def test(k, c):
     c.expect(int(b.get("stress.rmmod_refused", "0")) > 0, "rmmod refused while open")
     c.eq(b.get("stress.still_loaded"), "1", "module stayed loaded")
     c.eq(b.get("stress.rmmod_after"), "0", "rmmod works once closed")
+    c.note(f"{seconds} s: {b.get('stress.reads')} reads, "
+           f"{b.get('stress.writes')} writes")
