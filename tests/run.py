@@ -3,10 +3,10 @@
 "N passed, N failed".
 
 Every part's cases are jobs for one scheduler (tests/lib/harness.py),
-which keeps the machine's cores busy (MDB_SLOTS, default: all of them)
-and starts the long chains first: the debug kernel's build and the
-matrix chroots while the first guests boot. Lines come out in this
-order, whatever order the jobs finish in:
+which keeps the machine's cores busy (one single-vCPU guest more than
+cores, or MDB_SLOTS) and starts the long chains first: the debug
+kernel's build and the matrix chroots while the first guests boot.
+Lines come out in this order, whatever order the jobs finish in:
 
   static   W=1 + sparse builds, checkpatch, shellcheck, cppcheck
   unit     unit tests of the table scan (tests/unit)

@@ -67,11 +67,10 @@ def checked(k, c, func):
 
 def jobs():
     """debug/build, then the e2e cases on its kernel."""
-    # The build's make runs on every core but niced (kernel-build.sh): it
-    # counts as one, so a guest boots beside it and the build takes the
-    # CPU that guest leaves idle (the suite's cores were 13 % idle in
-    # a run of guests alone).
-    build_job = harness.Job("debug/build", build, slots=1, cost=700)
+    # The build's make runs on every core but niced (kernel-build.sh): a
+    # guest boots beside it and the build takes the CPU that guest leaves.
+    build_job = harness.Job("debug/build", build, slots=harness.CORES,
+                            cost=700)
     return [build_job] + suite.jobs("debug", lambda: Built.kver,
                                     suite.case_files(), wrap=checked,
                                     skip=SKIP, needs=[build_job])

@@ -401,11 +401,10 @@ def jobs(debug_build, chroot):
     def fetch_newest(k, c):
         c.note("Linux " + k.newest()[1])
 
-    # Kernel builds: niced make on every core, counted as one core (as
-    # tests/debug's build, see there), one after the other, so that each
-    # has guests beside it whose idle time it takes.
+    # Kernel builds: niced make on every core, with a guest beside (as
+    # tests/debug's build, see there), one after the other.
     builtin = job("builtin-build", build_builtin, cost=450, quiet=True,
-                  after=[debug_build])
+                  after=[debug_build], slots=harness.CORES)
     newest = job("newest-tree", fetch_newest, needs=[chroot], cost=120,
                  quiet=True)
     # bookworm: the newest linux-source in /usr/src (Debian 12's 6.12);
@@ -419,9 +418,9 @@ def jobs(debug_build, chroot):
         job("series/trixie-backports", case_series_newest, needs=[newest],
             cost=40),
         job("w1/trixie-backports-m", case_w1_newest("m"), needs=[newest],
-            cost=120),
+            cost=120, slots=harness.CORES),
         job("w1/trixie-backports-y", case_w1_newest("y"), needs=[newest],
-            cost=120),
+            cost=120, slots=harness.CORES),
         job("builtin-harddisk", case_builtin_harddisk, needs=[builtin], cost=40),
         job("builtin-iso", case_builtin_iso, needs=[builtin], cost=30),
         # Mostly waits (WAIT_AFTER): 5 s of CPU in 20.
