@@ -59,7 +59,7 @@ NEEDS = {"lintian": ("deb-build",), "deb-install": ("deb-build",),
 
 # Controls that mostly wait: live-boot searches 60 s for a medium that
 # never comes (measured: 29 s of CPU in 92 s, 47 in 104 under UEFI), so
-# they keep half a core busy and another guest may boot beside them.
+# they take half a slot (harness.SLOTS).
 WAITING = {"live-boot-no-module": 0.5, "uefi-live-boot-plain": 0.5}
 
 

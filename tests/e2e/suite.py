@@ -11,7 +11,7 @@ A case is one file, tests/e2e/cases/NAME.py:
         # build the image (k.iso, k.harddisk, ...), boot it (k.boot),
         # then assert on what the guest said: c.eq(b.get("key"), ...)
 
-Optional: SLOTS (cores it keeps busy, default 1), COST (expected
+Optional: SLOTS (one per guest vCPU, default 1), COST (expected
 seconds, so long cases start first), CASES = {"NAME-variant": function}
 instead of test, for variants sharing one guest script, and
 PREPARE(k), run once per kernel before them (its result is c.prepared),
