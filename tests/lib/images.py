@@ -37,12 +37,15 @@ SOURCES = ["Kbuild", "Makefile", "VERSION", "memdiskblk.c", "memdiskblk.h",
            "memdiskblk_scan.c", "compat.h"]
 # Filesystems the guest mounts; their dependencies are found in modules.dep.
 FS_MODULES = ["isofs", "vfat", "nls_cp437", "nls_utf8", "nls_ascii"]
-# Every guest kernel's command line starts with these. The console: quiet,
-# but warnings and the test's own lines still show. cryptomgr.notests: no
-# self-tests of the crypto algorithms as they register (nothing here is
-# about them); under TCG they took 1.5 s of Debian 6.12's 6.6 s from QEMU's
-# start to the guest's init, 1.1 s of 6.1's 8.9 (medians of 5 boots each).
-CONSOLE = "console=ttyS0 loglevel=4 panic=-1 cryptomgr.notests"
+# What every guest kernel is booted with. panic=-1: a panic ends the
+# guest. cryptomgr.notests: no self-tests of the crypto algorithms as they
+# register (nothing here is about them); under TCG they took 1.5 s of
+# Debian 6.12's 6.6 s from QEMU's start to the guest's init, 1.1 s of
+# 6.1's 8.9 (medians of 5 boots each).
+GUEST_ARGS = "panic=-1 cryptomgr.notests"
+# The start of a guest's command line. The console: quiet, but warnings
+# and the test's own lines still show.
+CONSOLE = f"console=ttyS0 loglevel=4 {GUEST_ARGS}"
 
 
 def run(cmd, **kw):

@@ -47,7 +47,7 @@ LINUX = CACHE / "linux"
 OUT = images.CACHE / "upstream"
 CHROOT = CACHE / "chroot-trixie"
 # As images.CONSOLE, with every kernel message on the console.
-BUILTIN_CONSOLE = "console=ttyS0 loglevel=7 panic=-1 cryptomgr.notests"
+BUILTIN_CONSOLE = f"console=ttyS0 loglevel=7 {images.GUEST_ARGS}"
 # The driver's kernel-log lines that mean it served an image.
 SERVED = re.compile(r"memdiskblk: memdisk0: \d+ bytes at 0x[0-9a-f]+")
 
