@@ -8,7 +8,7 @@ import os
 
 # Seconds of I/O. Under the debug kernel KASAN, KFENCE and lockdep report
 # a race even when the data come out right: 60 s there. On Debian's
-# kernels a race shows only as a mismatch: 30 s, 99 000 to 224 000
+# kernels a race shows only as a mismatch: 30 s, 87 000 to 224 000
 # verified reads and as many writes in the runs here (the case's line
 # gives the counts). MDB_STRESS_SECONDS sets both.
 SECONDS = 30
