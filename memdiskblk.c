@@ -1,20 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * memdiskblk - block devices for the disk images syslinux's MEMDISK left
- * in memory.
+ * memdiskblk - block devices for the disk images boot loaders left in
+ * memory: syslinux's MEMDISK, and Ventoy's memdisk mode under UEFI.
  *
  * MEMDISK loads a disk image into RAM, marks it reserved in the E820 map
- * and emulates a BIOS disk with it. Once Linux runs, that BIOS disk is
- * gone but the image is still there. This driver finds every image from
- * MEMDISK's own tables, checks it against the firmware memory map, maps it
- * once and serves it as /dev/memdiskN through blk-mq, copying directly
- * between the mapping and the request's pages. Once nobody needs a disk
- * any more, "release" hands its memory to the page allocator for good.
+ * and emulates a BIOS disk with it; Ventoy's GRUB does the same with
+ * EFI runtime memory and an EFI variable. Once Linux runs, that firmware
+ * disk is gone but the image is still there. This driver finds every
+ * image from the loaders' own tables, checks it against the firmware
+ * memory map, maps it once and serves it as /dev/memdiskN through blk-mq,
+ * copying directly between the mapping and the request's pages. Once
+ * nobody needs a disk any more, "release" hands its memory to the page
+ * allocator for good.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
+#include <linux/efi.h>
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
@@ -53,7 +56,7 @@
 
 static bool autodetect = true;
 module_param(autodetect, bool, 0444);
-MODULE_PARM_DESC(autodetect, "Find MEMDISK images in low memory (default: 1)");
+MODULE_PARM_DESC(autodetect, "Find MEMDISK's and Ventoy's images (default: 1)");
 
 /*
  * A physical address range: a hardware parameter, so that the kernel
@@ -322,7 +325,7 @@ static DEVICE_ATTR_RO(mbft);
 static ssize_t found_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
-	static const char * const how[] = { "scan", "hook", "param" };
+	static const char * const how[] = { "scan", "hook", "param", "ventoy" };
 	u8 found = to_mdb(dev)->img.found;
 	int len = 0;
 	unsigned int i;
@@ -381,10 +384,11 @@ static const struct attribute_group *mdb_attr_groups[] = {
 /* ---- finding images ------------------------------------------------------ */
 
 /*
- * The firmware memory map below 4 GiB: System RAM (the kernel's) and E820
+ * The firmware memory map, all of it: System RAM (the kernel's) and E820
  * "reserved" ranges, where MEMDISK puts both its resident code and the
- * image. Every check of a table or an image against the memory map
- * (memdiskblk_scan.c) reads only what mdb_read_memmap() copies here.
+ * image, and where EFI runtime memory (Ventoy's image) ends up. Every
+ * check of a table or an image against the memory map (memdiskblk_scan.c)
+ * reads only what mdb_read_memmap() copies here.
  */
 #ifdef MODULE
 /* A module reads the map as the kernel registered it in iomem_resource. */
@@ -414,10 +418,10 @@ static void mdb_walk_memmap(struct mdb_map_builder *b)
 	b->count = 0;
 	b->type = MDB_MEM_RAM;
 	walk_iomem_res_desc(IORES_DESC_NONE, IORESOURCE_SYSTEM_RAM,
-			    0, MDB_4G - 1, b, mdb_add_range);
+			    0, ~(u64)0, b, mdb_add_range);
 	b->type = MDB_MEM_RESERVED;
 	walk_iomem_res_desc(IORES_DESC_RESERVED, IORESOURCE_MEM,
-			    0, MDB_4G - 1, b, mdb_add_range);
+			    0, ~(u64)0, b, mdb_add_range);
 }
 
 /*
@@ -473,11 +477,11 @@ static int mdb_read_memmap(struct mdb_memmap *map)
 			type = MDB_MEM_RESERVED;
 		else
 			continue;
-		if (e->addr >= MDB_4G || !e->size)
+		if (!e->size || e->size > ~0ull - e->addr)
 			continue;
 		ranges[n++] = (struct mdb_range){
 			.start = e->addr,
-			.end = e->addr + min(e->size, MDB_4G - e->addr),
+			.end = e->addr + e->size,
 			.type = type,
 		};
 	}
@@ -514,16 +518,14 @@ static unsigned int mdb_param_image(const struct mdb_memmap *map,
 {
 	struct mdb_image *img = &imgs[n];
 	const char *why;
-	unsigned int i;
 	u64 addr, size;
 	bool ro;
 
 	why = mdb_parse_param(image, &addr, &size, &ro);
 	if (!why)
-		why = mdb_check_range(addr, size, map);
-	for (i = 0; !why && i < n; i++)
-		if (imgs[i].addr < addr + size && addr < imgs[i].addr + imgs[i].size)
-			why = "overlaps a MEMDISK image";
+		why = mdb_check_range(addr, size, MDB_4G, map);
+	if (!why && mdb_overlap(imgs, n, addr, size))
+		why = "overlaps an autodetected image";
 	if (why) {
 		pr_warn("image=%s: %s, refused\n", image, why);
 		return 0;
@@ -538,10 +540,80 @@ static unsigned int mdb_param_image(const struct mdb_memmap *map,
 	return 1;
 }
 
+#ifdef CONFIG_EFI
+/*
+ * Ventoy's memdisk mode under UEFI leaves the variable VentoyRamDisk and
+ * the ISO, with its header in front, in EfiRuntimeServicesData, which
+ * Linux keeps as E820 reserved. The variable is read through the runtime
+ * services as any in-kernel user does; its buffers are kmalloc()ed, as
+ * mixed-mode EFI (32-bit firmware) cannot reach every kernel address.
+ */
+struct mdb_ventoy_read {
+	efi_char16_t name[sizeof(MDB_VENTOY_VAR_NAME)];
+	struct mdb_ventoy_var var;
+};
+
+static bool mdb_find_ventoy(const struct mdb_memmap *map,
+			    const struct mdb_report *rep,
+			    struct mdb_image *img)
+{
+	efi_guid_t guid = EFI_GUID(0x77772020, 0x2e77, 0x6576, 0x6e, 0x74,
+				   0x6f, 0x79, 0x2e, 0x6e, 0x65, 0x74);
+	struct mdb_ventoy_param *param;
+	struct mdb_ventoy_read *rd;
+	unsigned long len;
+	efi_status_t status;
+	bool found = false;
+	u32 attrs;
+	u64 head;
+	size_t i;
+
+	if (!efi_enabled(EFI_RUNTIME_SERVICES) ||
+	    !efi_rt_services_supported(EFI_RT_SUPPORTED_GET_VARIABLE))
+		return false;
+	rd = kzalloc(sizeof(*rd), GFP_KERNEL);
+	if (!rd)
+		return false;
+	for (i = 0; i < sizeof(MDB_VENTOY_VAR_NAME); i++)
+		rd->name[i] = MDB_VENTOY_VAR_NAME[i];
+	len = sizeof(rd->var);
+	status = efi.get_variable(rd->name, &guid, &attrs, &len, &rd->var);
+	if (status == EFI_NOT_FOUND)
+		goto out;
+	if (status != EFI_SUCCESS && status != EFI_BUFFER_TOO_SMALL) {
+		pr_warn("%s variable: cannot be read (EFI status 0x%lx), refused\n",
+			MDB_VENTOY_VAR_NAME, status);
+		goto out;
+	}
+	/* Too small: len is the variable's size, which is then refused. */
+	if (!mdb_ventoy_var(&rd->var, len, attrs, map, &head, rep))
+		goto out;
+	param = memremap(head, sizeof(*param), MEMREMAP_WB);
+	if (!param) {
+		pr_warn("Ventoy image: cannot map its header at 0x%llx, refused\n",
+			head);
+		goto out;
+	}
+	found = mdb_ventoy_image(&rd->var, param, map, img, rep);
+	memunmap(param);
+out:
+	kfree(rd);
+	return found;
+}
+#else
+static bool mdb_find_ventoy(const struct mdb_memmap *map,
+			    const struct mdb_report *rep,
+			    struct mdb_image *img)
+{
+	return false;
+}
+#endif
+
 /* Fill @imgs; returns how many images there are, or a negative errno. */
 static int mdb_find_images(struct mdb_image *imgs)
 {
 	static const struct mdb_report report = { .refuse = mdb_refuse };
+	const struct mdb_image *other;
 	struct mdb_memmap map;
 	struct mdb_window w;
 	unsigned int n = 0;
@@ -553,6 +625,15 @@ static int mdb_find_images(struct mdb_image *imgs)
 	if (autodetect) {
 		mdb_read_window(&w);
 		n = mdb_find(&w, &map, imgs, MDB_MAX_IMAGES, &report);
+	}
+	if (autodetect && n < MDB_MAX_IMAGES &&
+	    mdb_find_ventoy(&map, &report, &imgs[n])) {
+		other = mdb_overlap(imgs, n, imgs[n].addr, imgs[n].size);
+		if (other)
+			pr_warn("Ventoy image at 0x%llx: overlaps the image at 0x%llx, refused\n",
+				imgs[n].addr, other->addr);
+		else
+			n++;
 	}
 	if (image && n < MDB_MAX_IMAGES)
 		n += mdb_param_image(&map, imgs, n);
@@ -873,7 +954,7 @@ static int __init mdb_init(void)
 	n = mdb_find_images(imgs);
 	if (n <= 0) {
 		if (!n)
-			pr_info("no MEMDISK image found%s\n",
+			pr_info("no image found%s\n",
 				autodetect ? "" : " (autodetect=0)");
 		err = n ? n : -ENODEV;
 		goto out;

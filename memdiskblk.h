@@ -31,6 +31,8 @@
 #define MDB_IVT_INT13		0x4Cu		/* real-mode vector of INT 13h */
 #define MDB_MIN_IMAGE_ADDR	0x100000u	/* images live in extended memory */
 #define MDB_4G			0x100000000ull
+#define MDB_NO_LIMIT		(~0ull)		/* mdb_check_range(): any address */
+#define MDB_PAGE_SIZE		4096u
 
 /*
  * MEMDISK's tables, little endian and packed, as docs/memdisk-tables.md
@@ -146,6 +148,50 @@ static_assert(offsetof(struct mdb_safe_hook, mbft) == 27);
 static_assert(sizeof(struct mdb_safe_hook) == 31);
 
 /*
+ * Ventoy's memdisk mode under UEFI (docs/loaders.md). Its GRUB allocates
+ * one block of EfiRuntimeServicesData pages, writes a chain head there
+ * (MDB_VENTOY_HEAD_LEN bytes, its os_param first) and the ISO right
+ * behind it; ventoy_x64.efi then sets the volatile variable VentoyRamDisk
+ * to the ISO's address and a size.
+ */
+#define MDB_VENTOY_VAR_NAME	"VentoyRamDisk"
+#define MDB_VENTOY_VAR_ATTRS	0x6u	/* boot service + runtime access */
+#define MDB_VENTOY_HEAD_LEN	2616u	/* sizeof(ventoy_chain_head) */
+
+/* The variable's 16 bytes. */
+struct mdb_ventoy_var {
+	__le64 phys;		/* the ISO's first byte */
+	__le64 disk_size;	/* Ventoy's: the ISO's size less the head, twice */
+} __packed;
+
+/* ventoy_os_param, the first 512 bytes of the chain head. */
+struct mdb_ventoy_param {
+	u8 guid[16];		/* MDB_VENTOY_GUID */
+	u8 checksum;		/* all 512 bytes sum to 0 mod 256 */
+	u8 disk_guid[16];
+	__le64 disk_size;	/* of the Ventoy disk, not the ISO */
+	__le16 part_id;
+	__le16 part_type;
+	char img_path[384];	/* the ISO's path on the Ventoy disk */
+	__le64 img_size;	/* the ISO file's size in bytes */
+	__le64 img_location_addr;
+	__le32 img_location_len;
+	u8 reserved[32];
+	u8 disk_signature[4];
+	u8 reserved2[27];
+} __packed;
+
+/* 77772020-2e77-6576-6e74-6f792e6e6574 as EFI stores it: "  www.ventoy.net" */
+#define MDB_VENTOY_GUID \
+	"\x20\x20\x77\x77\x77\x2e\x76\x65\x6e\x74\x6f\x79\x2e\x6e\x65\x74"
+
+static_assert(sizeof(struct mdb_ventoy_var) == 16);
+static_assert(offsetof(struct mdb_ventoy_param, checksum) == 16);
+static_assert(offsetof(struct mdb_ventoy_param, img_path) == 45);
+static_assert(offsetof(struct mdb_ventoy_param, img_size) == 429);
+static_assert(sizeof(struct mdb_ventoy_param) == 512);
+
+/*
  * The shortest mBFT accepted (memdiskfind's bound too): an MDI up to the
  * old base-memory word. The fields read whatever the MDI size lie in it;
  * sector_shift is read only from an MDI long enough to hold it.
@@ -164,10 +210,14 @@ static_assert(offsetofend(struct mdb_mbft, mdi.cmdline) <= MDB_MBFT_MIN_LEN);
 #define MDB_CONFIG_READONLY	0x01u	/* MEMDISK's "ro" option */
 #define MDB_DRIVE_UNKNOWN	0xFFFFu
 
-/* How an image was found; a bit mask, one image may be found both ways. */
+/*
+ * How an image was found; a bit mask, one image may be found several
+ * ways. The order is that of the names "found" prints (memdiskblk.c).
+ */
 #define MDB_FOUND_SCAN		0x1u	/* low-memory scan for "mBFT" */
 #define MDB_FOUND_HOOK		0x2u	/* INT 13h safe-hook chain */
 #define MDB_FOUND_PARAM		0x4u	/* image= module parameter */
+#define MDB_FOUND_VENTOY	0x8u	/* Ventoy's VentoyRamDisk EFI variable */
 
 /* One image, as validated; what a /dev/memdiskN is made of. */
 struct mdb_image {
@@ -225,7 +275,8 @@ struct mdb_report {
 
 /* memdiskblk_scan.c: pure functions, no allocation, no global state. */
 u32 mdb_scan_start(u16 basemem_kib);
-const char *mdb_check_range(u64 addr, u64 size, const struct mdb_memmap *map);
+const char *mdb_check_range(u64 addr, u64 size, u64 limit,
+			    const struct mdb_memmap *map);
 const char *mdb_parse_mbft(const struct mdb_window *w, u32 table,
 			   struct mdb_image *img);
 unsigned int mdb_find(const struct mdb_window *w,
@@ -233,5 +284,14 @@ unsigned int mdb_find(const struct mdb_window *w,
 		      struct mdb_image *out, unsigned int max,
 		      const struct mdb_report *rep);
 const char *mdb_parse_param(const char *s, u64 *addr, u64 *size, bool *ro);
+const struct mdb_image *mdb_overlap(const struct mdb_image *imgs,
+				    unsigned int n, u64 addr, u64 size);
+bool mdb_ventoy_var(const struct mdb_ventoy_var *var, unsigned long len,
+		    u32 attrs, const struct mdb_memmap *map, u64 *head,
+		    const struct mdb_report *rep);
+bool mdb_ventoy_image(const struct mdb_ventoy_var *var,
+		      const struct mdb_ventoy_param *param,
+		      const struct mdb_memmap *map, struct mdb_image *img,
+		      const struct mdb_report *rep);
 
 #endif /* MEMDISKBLK_H */

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Find and validate MEMDISK images.
+ * Find and validate the images boot loaders leave in memory: MEMDISK's
+ * (its mBFT tables and INT 13h safe hooks in low memory) and Ventoy's
+ * (its EFI variable and the header in front of the image).
  *
- * Pure functions over a window of low memory and a firmware memory map:
+ * Pure functions over what the module read and a firmware memory map:
  * no allocation, no locking, no kernel calls. The kernel module includes
  * this file as it is; the userspace unit tests and the fuzzer compile the
  * very same file, so what they prove holds for the module.
@@ -81,12 +83,22 @@ u32 mdb_scan_start(u16 basemem_kib)
 	return start;
 }
 
+/* Does [start, start + len) lie in reserved memory and touch no RAM? */
+static bool map_reserved(const struct mdb_memmap *map, u64 start, u64 len)
+{
+	return !map_touches(map, MDB_MEM_RAM, start, start + len) &&
+	       map_covers(map, MDB_MEM_RESERVED, start, start + len);
+}
+
 /*
  * May [addr, addr + size) become a block device? Returns NULL if so, else
- * the reason. The range must be firmware-reserved from end to end and touch
- * no System RAM: then it is memory the kernel neither owns nor will hand out.
+ * the reason. The range must end at or below @limit (MDB_4G for MEMDISK's
+ * 32-bit tables, MDB_NO_LIMIT for the others), be firmware-reserved from
+ * end to end and touch no System RAM: then it is memory the kernel
+ * neither owns nor will hand out.
  */
-const char *mdb_check_range(u64 addr, u64 size, const struct mdb_memmap *map)
+const char *mdb_check_range(u64 addr, u64 size, u64 limit,
+			    const struct mdb_memmap *map)
 {
 	if (size == 0)
 		return "is empty";
@@ -94,7 +106,9 @@ const char *mdb_check_range(u64 addr, u64 size, const struct mdb_memmap *map)
 		return "size is not a multiple of 512 bytes";
 	if (addr < MDB_MIN_IMAGE_ADDR)
 		return "starts below 1 MiB";
-	if (addr >= MDB_4G || size > MDB_4G - addr)
+	if (size > ~0ull - addr)
+		return "wraps around";
+	if (addr >= limit || size > limit - addr)
 		return "does not end below 4 GiB";
 	if (map_touches(map, MDB_MEM_RAM, addr, addr + size))
 		return "overlaps System RAM";
@@ -235,17 +249,15 @@ static bool seen_before(struct mdb_find_state *s, u32 table, u8 how)
 	return false;
 }
 
-static const struct mdb_image *overlapping(const struct mdb_find_state *s,
-					   const struct mdb_image *img)
+/* The first of imgs[0..n) that shares a byte with [addr, addr + size). */
+const struct mdb_image *mdb_overlap(const struct mdb_image *imgs,
+				    unsigned int n, u64 addr, u64 size)
 {
 	unsigned int i;
 
-	for (i = 0; i < s->n; i++) {
-		const struct mdb_image *o = &s->out[i];
-
-		if (o->addr < img->addr + img->size && img->addr < o->addr + o->size)
-			return o;
-	}
+	for (i = 0; i < n; i++)
+		if (imgs[i].addr < addr + size && addr < imgs[i].addr + imgs[i].size)
+			return &imgs[i];
 	return NULL;
 }
 
@@ -289,19 +301,18 @@ static void consider(struct mdb_find_state *s, u32 table, u8 how)
 	if (img->driveno != MDB_DRIVE_UNKNOWN)
 		end = table + sizeof(struct mdb_mbft) +
 		      sizeof(struct mdb_mdi_patch);
-	if (map_touches(s->map, MDB_MEM_RAM, table, end) ||
-	    !map_covers(s->map, MDB_MEM_RESERVED, table, end)) {
+	if (!map_reserved(s->map, table, end - table)) {
 		refuse(s->rep, "mBFT at 0x%x: table is not in reserved memory",
 		       table);
 		return;
 	}
-	why = mdb_check_range(img->addr, img->size, s->map);
+	why = mdb_check_range(img->addr, img->size, MDB_4G, s->map);
 	if (why) {
 		refuse(s->rep, "mBFT at 0x%x: image 0x%llx+0x%llx: %s",
 		       table, img->addr, img->size, why);
 		return;
 	}
-	other = overlapping(s, img);
+	other = mdb_overlap(s->out, s->n, img->addr, img->size);
 	if (other) {
 		refuse(s->rep,
 		       "mBFT at 0x%x: image 0x%llx+0x%llx overlaps the image of mBFT at 0x%x",
@@ -391,6 +402,102 @@ unsigned int mdb_find(const struct mdb_window *w,
 	scan_tables(&s);
 	walk_hooks(&s);
 	return s.n;
+}
+
+/*
+ * Ventoy's VentoyRamDisk variable, as GetVariable() returned it: @len is
+ * the variable's size (the first 16 bytes are in @var when it is 16).
+ * Accept it only as ventoy_x64.efi sets it, volatile, and only if the
+ * chain head it implies sits at the start of a page (Ventoy's GRUB
+ * allocates pages and puts the ISO right behind the head) in reserved
+ * memory, where nothing the kernel owns can be read as a header. Then
+ * *head is the header's address, safe to map.
+ */
+bool mdb_ventoy_var(const struct mdb_ventoy_var *var, unsigned long len,
+		    u32 attrs, const struct mdb_memmap *map, u64 *head,
+		    const struct mdb_report *rep)
+{
+	u64 phys;
+
+	if (len != sizeof(*var)) {
+		refuse(rep, "%s variable: %lu bytes, not %zu",
+		       MDB_VENTOY_VAR_NAME, len, sizeof(*var));
+		return false;
+	}
+	if (attrs != MDB_VENTOY_VAR_ATTRS) {
+		refuse(rep, "%s variable: attributes 0x%x, not 0x%x",
+		       MDB_VENTOY_VAR_NAME, attrs, MDB_VENTOY_VAR_ATTRS);
+		return false;
+	}
+	phys = get_unaligned_le64(&var->phys);
+	if (phys < MDB_VENTOY_HEAD_LEN ||
+	    (phys - MDB_VENTOY_HEAD_LEN) % MDB_PAGE_SIZE) {
+		refuse(rep, "Ventoy image at 0x%llx: header at 0x%llx is not page-aligned",
+		       phys, phys - MDB_VENTOY_HEAD_LEN);
+		return false;
+	}
+	*head = phys - MDB_VENTOY_HEAD_LEN;
+	if (!map_reserved(map, *head, sizeof(struct mdb_ventoy_param))) {
+		refuse(rep, "Ventoy image at 0x%llx: header at 0x%llx is not in reserved memory",
+		       phys, *head);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The header mdb_ventoy_var() located, read: the image is the ISO behind
+ * the head, and its size is the one the checksummed header gives. The
+ * variable's DiskSize must agree with it, as Ventoy computes it (the
+ * head's size subtracted once too often) or as it would once fixed;
+ * alone it is never trusted.
+ */
+bool mdb_ventoy_image(const struct mdb_ventoy_var *var,
+		      const struct mdb_ventoy_param *param,
+		      const struct mdb_memmap *map, struct mdb_image *img,
+		      const struct mdb_report *rep)
+{
+	u64 phys = get_unaligned_le64(&var->phys);
+	u64 disk_size = get_unaligned_le64(&var->disk_size);
+	const u8 *p = (const u8 *)param;
+	const char *why;
+	u64 size;
+	u8 sum = 0;
+	size_t i;
+
+	if (memcmp(param->guid, MDB_VENTOY_GUID, sizeof(param->guid))) {
+		refuse(rep, "Ventoy image at 0x%llx: no Ventoy GUID in its header",
+		       phys);
+		return false;
+	}
+	for (i = 0; i < sizeof(*param); i++)
+		sum += p[i];
+	if (sum) {
+		refuse(rep, "Ventoy image at 0x%llx: bad header checksum", phys);
+		return false;
+	}
+	size = get_unaligned_le64(&param->img_size);
+	if (disk_size != size - MDB_VENTOY_HEAD_LEN && disk_size != size) {
+		refuse(rep,
+		       "Ventoy image at 0x%llx: DiskSize %llu does not match the header's image size %llu",
+		       phys, disk_size, size);
+		return false;
+	}
+	why = mdb_check_range(phys, size, MDB_NO_LIMIT, map);
+	if (why) {
+		refuse(rep, "Ventoy image at 0x%llx: image 0x%llx+0x%llx %s",
+		       phys, phys, size, why);
+		return false;
+	}
+
+	memset(img, 0, sizeof(*img));
+	img->addr = phys;
+	img->size = size;
+	img->sector_shift = 11;		/* a CD, as Ventoy's BlockIo */
+	img->driveno = MDB_DRIVE_UNKNOWN;
+	img->readonly = true;
+	img->found = MDB_FOUND_VENTOY;
+	return true;
 }
 
 /* Parse a number: decimal or 0x hex, with an optional K, M or G suffix. */

@@ -11,6 +11,9 @@
  *   u8  max images, clamped to MDB_MAX_IMAGES
  *   the rest: low memory ending at 0xA0000 (at most 0x90000 bytes)
  * The first up to 64 bytes, NUL-terminated, also go to mdb_parse_param().
+ * The last VT_INPUT bytes also go to Ventoy's two steps, over the same
+ * map: struct mdb_ventoy_var, u32 attributes, u32 the variable's size,
+ * then the 512-byte header read from where the first step points.
  *
  * The window, the map and the output array are heap copies of their exact
  * size, so AddressSanitizer sees any access past their ends. Invariants
@@ -25,6 +28,8 @@
 #define MAX_RANGES	16u
 #define MAX_WINDOW	(MDB_LOWMEM_END - MDB_SCAN_FLOOR)
 #define PARAM_MAX	64u
+#define VT_INPUT	(sizeof(struct mdb_ventoy_var) + 8 + \
+			 sizeof(struct mdb_ventoy_param))
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -83,7 +88,9 @@ static void check_msg(void *ctx, const char *msg)
 	ASSERT(nul);
 	ASSERT(!memchr(msg, '\n', nul - msg));
 	ASSERT(!strncmp(msg, "mBFT at ", 8) ||
-	       !strncmp(msg, "safe hook at ", 13));
+	       !strncmp(msg, "safe hook at ", 13) ||
+	       !strncmp(msg, "VentoyRamDisk variable: ", 24) ||
+	       !strncmp(msg, "Ventoy image at 0x", 18));
 	(*count)++;
 }
 
@@ -105,7 +112,7 @@ static void fuzz_param(const uint8_t *data, size_t size)
 	if (mdb_parse_param(s, &addr, &len, &ro))
 		return;
 	ASSERT(s[0] >= '0' && s[0] <= '9');
-	if (mdb_check_range(addr, len, &map))
+	if (mdb_check_range(addr, len, MDB_4G, &map))
 		return;
 	ASSERT(len && !(len & 511));
 	ASSERT(addr >= MDB_MIN_IMAGE_ADDR && addr < MDB_4G &&
@@ -131,7 +138,7 @@ static void check_images(const struct mdb_window *w,
 	for (i = 0; i < n; i++) {
 		const struct mdb_image *a = &img[i];
 
-		ASSERT(!mdb_check_range(a->addr, a->size, map));
+		ASSERT(!mdb_check_range(a->addr, a->size, MDB_4G, map));
 		ASSERT(a->sector_shift == 9 || a->sector_shift == 11);
 		ASSERT(!(a->size & ((1ull << a->sector_shift) - 1)));
 		ASSERT(a->sector_shift == 9 || a->readonly);
@@ -148,6 +155,60 @@ static void check_images(const struct mdb_window *w,
 			       b->addr + b->size <= a->addr);
 		}
 	}
+}
+
+/*
+ * Ventoy's variable and header from the input's last bytes. An image is
+ * accepted only as a read-only CD in reserved memory, behind a head that
+ * starts a page in reserved memory, with exactly one message otherwise.
+ */
+static void fuzz_ventoy(const uint8_t *data, size_t size,
+			const struct mdb_memmap *map)
+{
+	struct mdb_ventoy_param *param;
+	struct mdb_ventoy_var *var;
+	struct mdb_image *img;
+	unsigned int count = 0;
+	struct mdb_report rep = { .refuse = check_msg, .ctx = &count };
+	u32 attrs, len;
+	u64 head = 0;
+	bool found;
+
+	if (size < VT_INPUT)
+		return;
+	data += size - VT_INPUT;
+	var = alloc_exact(sizeof(*var));
+	param = alloc_exact(sizeof(*param));
+	img = alloc_exact(sizeof(*img));
+	if (!var || !param || !img)
+		goto out;
+	memcpy(var, data, sizeof(*var));
+	data += sizeof(*var);
+	attrs = get_unaligned_le32(data);
+	len = get_unaligned_le32(data + 4);
+	memcpy(param, data + 8, sizeof(*param));
+
+	found = mdb_ventoy_var(var, len, attrs, map, &head, &rep);
+	ASSERT(found == !count);
+	if (!found)
+		goto out;
+	ASSERT(len == sizeof(*var) && attrs == MDB_VENTOY_VAR_ATTRS);
+	ASSERT(head % MDB_PAGE_SIZE == 0 &&
+	       head + MDB_VENTOY_HEAD_LEN == get_unaligned_le64(&var->phys));
+	ASSERT(map_reserved(map, head, sizeof(*param)));
+	found = mdb_ventoy_image(var, param, map, img, &rep);
+	ASSERT(found == !count && count <= 1);
+	if (!found)
+		goto out;
+	ASSERT(!mdb_check_range(img->addr, img->size, MDB_NO_LIMIT, map));
+	ASSERT(img->addr == head + MDB_VENTOY_HEAD_LEN);
+	ASSERT(img->size == get_unaligned_le64(&param->img_size));
+	ASSERT(img->sector_shift == 11 && img->readonly && !img->table);
+	ASSERT(img->found == MDB_FOUND_VENTOY);
+out:
+	free(img);
+	free(param);
+	free(var);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -193,6 +254,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	map.ranges = ranges;
 	map.count = nranges;
+	fuzz_ventoy(data, size, &map);
 
 	if (!take8(&in, &max))
 		goto out;

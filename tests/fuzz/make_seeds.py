@@ -23,6 +23,8 @@ BIOS_INT13 = 0xF000E3FE            # F000:E3FE
 IMG = 0x7000000
 RAM, RESERVED = 0, 1
 SIG = L.const["mbft_signature"].encode()
+# 77772020-2e77-6576-6e74-6f792e6e6574 as EFI stores a GUID.
+VENTOY_GUID = b"  www.ventoy.net"
 
 
 def far(phys):
@@ -99,6 +101,18 @@ def seed(win, vector, ranges=None, max_images=8):
                                 typical_map(win.base)):
         out += struct.pack("<IIB", start, length, kind)
     return out + bytes([max_images]) + bytes(win.mem)
+
+
+def ventoy(alloc, size, attrs=6):
+    """fuzz_scan.c's Ventoy tail: the variable (the ISO's address behind
+    Ventoy's head, DiskSize as Ventoy computes it), its attributes and
+    size, then a header with Ventoy's GUID, the ISO's size and a checksum."""
+    head = L.const["ventoy_head_len"]
+    param = bytearray(L.size("ventoy_param"))
+    L.put(param, 0, "ventoy_param.guid", VENTOY_GUID)
+    L.put(param, 0, "ventoy_param.img_size", size)
+    L.put(param, 0, "ventoy_param.checksum", -sum(param) & 0xFF)
+    return struct.pack("<QQII", alloc + head, size - head, attrs, 16) + param
 
 
 def seeds():
@@ -180,6 +194,12 @@ def seeds():
     w.mbft(0x9F0A0, IMG, 2048, hook=0x9F00A)
     w.hook(0x9F00A, BIOS_INT13, 0x9F0A0)
     yield "signatures", seed(w, far(0x9F00A))
+
+    # Ventoy's memdisk mode under UEFI, as seen: the head + ISO allocation
+    # reserved, the variable pointing behind the head, at the input's end.
+    yield "ventoy", seed(Window(0x9F000), BIOS_INT13, [
+        (0x1000, 0x9E000, RAM), (0x100000, 0x5C364000, RAM),
+        (0x5C464000, 0x1000000, RESERVED)]) + ventoy(0x5C464000, 0x800000)
 
     # A valid image= parameter in the first 64 bytes.
     yield "param", b"0x7000000,16M,ro\n\0"

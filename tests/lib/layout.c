@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Print the layout of MEMDISK's tables, from their one definition in
+ * Print the layout of MEMDISK's and Ventoy's tables, from their one definition in
  * memdiskblk.h, as JSON for the Python test generators (tests/lib/layout.py):
  *
  *   {"mbft": {"size": 70, "fields": {"signature": [0, 4], ...}}, ...,
@@ -89,10 +89,24 @@ int main(void)
 	F(struct mdb_safe_hook, mbft);
 	end();
 
+	begin("ventoy_var", sizeof(struct mdb_ventoy_var));
+	F(struct mdb_ventoy_var, phys);
+	F(struct mdb_ventoy_var, disk_size);
+	end();
+
+	begin("ventoy_param", sizeof(struct mdb_ventoy_param));
+	F(struct mdb_ventoy_param, guid);
+	F(struct mdb_ventoy_param, checksum);
+	F(struct mdb_ventoy_param, img_path);
+	F(struct mdb_ventoy_param, img_size);
+	end();
+
 	printf(",\n \"const\": {\"mbft_signature\": \"%s\", \"hook_signature\": \"%s\",\n"
 	       "  \"hook_vendor\": \"%s\", \"mbft_min_len\": %u,\n"
-	       "  \"config_readonly\": %u}\n}\n",
+	       "  \"config_readonly\": %u, \"ventoy_head_len\": %u,\n"
+	       "  \"ventoy_var_attrs\": %u}\n}\n",
 	       MDB_MBFT_SIGNATURE, MDB_HOOK_SIGNATURE, MDB_HOOK_VENDOR,
-	       MDB_MBFT_MIN_LEN, MDB_CONFIG_READONLY);
+	       MDB_MBFT_MIN_LEN, MDB_CONFIG_READONLY, MDB_VENTOY_HEAD_LEN,
+	       MDB_VENTOY_VAR_ATTRS);
 	return 0;
 }

@@ -825,14 +825,15 @@ static void test_check_range_direct(void)
 		{ 0xfff00, 0x200, "below 1 MiB" },
 		{ 0xfffff000ull, 0x2000, "does not end below 4 GiB" },
 		{ MDB_4G, 0x200, "does not end below 4 GiB" },
-		{ IMG_ADDR, ~0ull - 511, "does not end below 4 GiB" },
+		{ IMG_ADDR, ~0ull - 511, "wraps around" },
+		{ ~0ull - 511, 0x400, "wraps around" },
 	};
 	unsigned int i;
 
 	env_setup(QEMU_BASE);
 	for (i = 0; i < ARRAY_SIZE(c); i++) {
 		const char *why = mdb_check_range(c[i].addr, c[i].size,
-						  &env_map);
+						  MDB_4G, &env_map);
 
 		if (!c[i].why)
 			EXPECT(!why, "%#llx+%#llx refused: %s",
@@ -852,10 +853,14 @@ static void test_check_range_4g_boundary(void)
 
 	env_setup(QEMU_BASE);
 	map_add(0xfff00000ull, MDB_4G, MDB_MEM_RESERVED);
-	why = mdb_check_range(0xfff00000ull, 0x100000, &env_map);
+	why = mdb_check_range(0xfff00000ull, 0x100000, MDB_4G, &env_map);
 	EXPECT(!why, "refused: %s", why);
-	why = mdb_check_range(0xfff00000ull, 0x100200, &env_map);
+	why = mdb_check_range(0xfff00000ull, 0x100200, MDB_4G, &env_map);
 	EXPECT(why && strstr(why, "4 GiB"), "got %s", why);
+	/* Without the limit, only the map decides. */
+	map_add(MDB_4G, MDB_4G + 0x100000, MDB_MEM_RESERVED);
+	why = mdb_check_range(0xfff00000ull, 0x100200, MDB_NO_LIMIT, &env_map);
+	EXPECT(!why, "no limit: refused: %s", why);
 }
 
 /* A table for an empty image (disksize 0) is refused. */
@@ -904,7 +909,7 @@ static void test_image_two_reserved_ranges(void)
 	map_add(0x100000, IMG_ADDR, MDB_MEM_RAM);
 	map_add(IMG_ADDR + 0x80000, IMG_END, MDB_MEM_RESERVED);
 	map_add(IMG_ADDR, IMG_ADDR + 0x80000, MDB_MEM_RESERVED);
-	why = mdb_check_range(IMG_ADDR, IMG_SIZE, &env_map);
+	why = mdb_check_range(IMG_ADDR, IMG_SIZE, MDB_4G, &env_map);
 	EXPECT(!why, "mdb_check_range: %s", why);
 	plant_disk(T0);
 	n = find(MDB_MAX_IMAGES);
@@ -959,6 +964,278 @@ static void test_image_huge_iso(void)
 	plant_mbft(T0, IMG_ADDR, 0xffffffffu, 11);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT_REFUSED(n, T0, "does not end below 4 GiB");
+}
+
+/* ---- Ventoy ------------------------------------------------------------ */
+
+/*
+ * As seen in a real boot: an allocation of exactly head + ISO at a page
+ * boundary, in reserved memory (EfiRuntimeServicesData), the variable
+ * pointing at the ISO behind the head, DiskSize the head's size short.
+ */
+#define VT_ALLOC	0x5c464000ull
+#define VT_ISO		(VT_ALLOC + MDB_VENTOY_HEAD_LEN)
+#define VT_SIZE		16246784ull	/* the ISO's size, seen */
+#define VT_END		(VT_ISO + VT_SIZE)
+#define VPARAM(field)	offsetof(struct mdb_ventoy_param, field)
+
+static struct mdb_ventoy_var vt_var;
+static u8 *vt_param;		/* the header, exactly 512 bytes: ASan */
+
+static void put_le64(void *p, u64 v)
+{
+	u8 *b = p;
+	unsigned int i;
+
+	for (i = 0; i < 8; i++)
+		b[i] = (u8)(v >> (8 * i));
+}
+
+static void vt_seal(void)
+{
+	u8 sum = 0;
+	unsigned int i;
+
+	vt_param[VPARAM(checksum)] = 0;
+	for (i = 0; i < sizeof(struct mdb_ventoy_param); i++)
+		sum += vt_param[i];
+	vt_param[VPARAM(checksum)] = (u8)-sum;
+}
+
+/* The typical map with Ventoy's allocation reserved, a valid header. */
+static void vt_setup(void)
+{
+	env_setup(QEMU_BASE);
+	map_add(IMG_END, VT_ALLOC, MDB_MEM_RAM);
+	map_add(VT_ALLOC, (VT_END + 0xfff) & ~0xfffull, MDB_MEM_RESERVED);
+	map_add((VT_END + 0xfff) & ~0xfffull, 0x7fe00000, MDB_MEM_RAM);
+	free(vt_param);
+	vt_param = calloc(1, sizeof(struct mdb_ventoy_param));
+	if (!vt_param) {
+		fprintf(stderr, "harness: out of memory\n");
+		abort();
+	}
+	memcpy(vt_param + VPARAM(guid), MDB_VENTOY_GUID, 16);
+	snprintf((char *)vt_param + VPARAM(img_path), 384,
+		 "/live_VTMEMDISK.iso");
+	put_le64(vt_param + VPARAM(img_size), VT_SIZE);
+	vt_seal();
+	put_le64(&vt_var.phys, VT_ISO);
+	put_le64(&vt_var.disk_size, VT_SIZE - MDB_VENTOY_HEAD_LEN);
+}
+
+/* Both steps, as the module runs them: 1 image or 0. */
+static unsigned int vt_find(unsigned long len, u32 attrs)
+{
+	u64 head = 0;
+
+	if (!mdb_ventoy_var(&vt_var, len, attrs, &env_map, &head, &report))
+		return 0;
+	if (head != get_unaligned_le64(&vt_var.phys) - MDB_VENTOY_HEAD_LEN) {
+		fprintf(stderr, "harness: header at %#llx\n", head);
+		abort();
+	}
+	return mdb_ventoy_image(&vt_var, (const struct mdb_ventoy_param *)vt_param,
+				&env_map, out, &report);
+}
+
+/* Exactly one message, starting with @prefix and containing @why. */
+static bool vt_refused(int line, unsigned int n, const char *prefix,
+		       const char *why)
+{
+	if (n) {
+		fail_at(line, "image found, expected a refusal of \"%s\"", why);
+		return false;
+	}
+	if (bad_msg || nmsgs != 1) {
+		fail_at(line, "%u messages, expected 1; first: \"%s\"",
+			nmsgs, msg0());
+		return false;
+	}
+	return msg_is(line, 0, prefix, why);
+}
+
+#define EXPECT_VT_REFUSED(n, prefix, why) \
+	REQUIRE(vt_refused(__LINE__, n, prefix, why))
+#define VT_AT		"Ventoy image at 0x5c464a38: "
+
+/* What Ventoy 1.0.98+ leaves is served: the ISO behind the head, a CD. */
+static void test_ventoy_valid(void)
+{
+	unsigned int n;
+
+	vt_setup();
+	n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
+	EXPECT_NO_MSGS();
+	EXPECT(n == 1, "not found");
+	EXPECT(out[0].addr == VT_ISO && out[0].size == VT_SIZE,
+	       "%#llx+%#llx", out[0].addr, out[0].size);
+	EXPECT(out[0].sector_shift == 11 && out[0].readonly,
+	       "shift %u ro %d", out[0].sector_shift, out[0].readonly);
+	EXPECT(out[0].found == MDB_FOUND_VENTOY, "found %#x", out[0].found);
+	EXPECT(out[0].table == 0 && out[0].driveno == MDB_DRIVE_UNKNOWN &&
+	       !out[0].cmdline[0] && !out[0].ver_major,
+	       "MEMDISK's fields set: table %#x drive %#x", out[0].table,
+	       out[0].driveno);
+}
+
+/* A DiskSize of the whole ISO (Ventoy's arithmetic fixed) agrees too. */
+static void test_ventoy_disksize_exact(void)
+{
+	unsigned int n;
+
+	vt_setup();
+	put_le64(&vt_var.disk_size, VT_SIZE);
+	n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
+	EXPECT_NO_MSGS();
+	EXPECT(n == 1 && out[0].size == VT_SIZE, "n %u", n);
+}
+
+/* Above 4 GiB is fine: the whole map decides, not MEMDISK's limit. */
+static void test_ventoy_above_4g(void)
+{
+	unsigned int n;
+
+	vt_setup();
+	map_add(0x200000000ull, 0x210000000ull, MDB_MEM_RESERVED);
+	put_le64(&vt_var.phys, 0x200000000ull + MDB_VENTOY_HEAD_LEN);
+	n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
+	EXPECT_NO_MSGS();
+	EXPECT(n == 1 && out[0].addr == 0x200000000ull + MDB_VENTOY_HEAD_LEN,
+	       "n %u", n);
+}
+
+/* A variable of any other size is refused before anything is read. */
+static void test_ventoy_var_size(void)
+{
+	static const unsigned long lens[] = { 0, 8, 15, 17, 24, 4096 };
+	unsigned int i, n;
+	char why[64];
+
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		vt_setup();
+		n = vt_find(lens[i], MDB_VENTOY_VAR_ATTRS);
+		snprintf(why, sizeof(why), "%lu bytes, not 16", lens[i]);
+		EXPECT_VT_REFUSED(n, "VentoyRamDisk variable: ", why);
+	}
+}
+
+/* Only boot service + runtime access, volatile: as ventoy_x64.efi sets. */
+static void test_ventoy_var_attrs(void)
+{
+	static const u32 attrs[] = { 0, 2, 4, 7, 0x27, 0x80000006u };
+	unsigned int i, n;
+	char why[64];
+
+	for (i = 0; i < ARRAY_SIZE(attrs); i++) {
+		vt_setup();
+		n = vt_find(16, attrs[i]);
+		snprintf(why, sizeof(why), "attributes 0x%x, not 0x6", attrs[i]);
+		EXPECT_VT_REFUSED(n, "VentoyRamDisk variable: ", why);
+	}
+}
+
+/* The head must start a page; an address below the head's size wraps. */
+static void test_ventoy_unaligned(void)
+{
+	static const u64 phys[] = { VT_ISO + 1, VT_ISO - 512, VT_ALLOC, 0,
+				    MDB_VENTOY_HEAD_LEN - 1, ~0ull };
+	unsigned int i, n;
+
+	for (i = 0; i < ARRAY_SIZE(phys); i++) {
+		vt_setup();
+		put_le64(&vt_var.phys, phys[i]);
+		n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
+		EXPECT_VT_REFUSED(n, "Ventoy image at ", "is not page-aligned");
+	}
+}
+
+/* A header in RAM, or where the map has nothing, is never read. */
+static void test_ventoy_header_not_reserved(void)
+{
+	static const u64 head[] = { IMG_END, 0x100000, 0x7fe00000, 0x1000,
+				    0xfffffffffffff000ull };
+	unsigned int i, n;
+
+	for (i = 0; i < ARRAY_SIZE(head); i++) {
+		vt_setup();
+		put_le64(&vt_var.phys, head[i] + MDB_VENTOY_HEAD_LEN);
+		n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
+		EXPECT_VT_REFUSED(n, "Ventoy image at ",
+				  "is not in reserved memory");
+	}
+	/* The header's 512 bytes straddle the end of a reserved range. */
+	vt_setup();
+	map_clear();
+	map_add(VT_ALLOC, VT_ALLOC + 256, MDB_MEM_RESERVED);
+	n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
+	EXPECT_VT_REFUSED(n, VT_AT, "is not in reserved memory");
+}
+
+static void test_ventoy_guid(void)
+{
+	unsigned int n;
+
+	vt_setup();
+	vt_param[VPARAM(guid) + 15] ^= 1;
+	vt_seal();
+	n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
+	EXPECT_VT_REFUSED(n, VT_AT, "no Ventoy GUID in its header");
+}
+
+static void test_ventoy_checksum(void)
+{
+	unsigned int n;
+
+	vt_setup();
+	vt_param[511] ^= 0x80;
+	n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
+	EXPECT_VT_REFUSED(n, VT_AT, "bad header checksum");
+}
+
+/* DiskSize alone is never trusted: it must agree with the header. */
+static void test_ventoy_disksize_mismatch(void)
+{
+	static const u64 size[] = { 0, VT_SIZE - 2048, VT_SIZE + 2048,
+				    VT_SIZE - MDB_VENTOY_HEAD_LEN + 1, ~0ull };
+	unsigned int i, n;
+
+	for (i = 0; i < ARRAY_SIZE(size); i++) {
+		vt_setup();
+		put_le64(&vt_var.disk_size, size[i]);
+		n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
+		EXPECT_VT_REFUSED(n, VT_AT, "does not match the header's image size");
+	}
+}
+
+/* The header's size, with DiskSize agreeing, still meets the map. */
+static void test_ventoy_image_range(void)
+{
+	static const struct {
+		u64 size;
+		const char *why;
+	} c[] = {
+		{ VT_SIZE + 0x100000, "overlaps System RAM" },
+		{ 0, "is empty" },
+		{ VT_SIZE + 1, "not a multiple of 512" },
+		{ ~0ull - 0xfff, "wraps around" },
+	};
+	unsigned int i, n;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		vt_setup();
+		put_le64(vt_param + VPARAM(img_size), c[i].size);
+		vt_seal();
+		put_le64(&vt_var.disk_size, c[i].size - MDB_VENTOY_HEAD_LEN);
+		n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
+		EXPECT_VT_REFUSED(n, VT_AT "image 0x5c464a38+", c[i].why);
+	}
+	/* Reserved memory the map does not list as RAM but does not cover. */
+	vt_setup();
+	map_clear();
+	map_add(VT_ALLOC, VT_ALLOC + 0x100000, MDB_MEM_RESERVED);
+	n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
+	EXPECT_VT_REFUSED(n, VT_AT, "is not inside firmware-reserved memory");
 }
 
 /* ---- large memory maps ------------------------------------------------ */
@@ -1700,6 +1977,17 @@ static const struct {
 	CASE(scan_start),
 	CASE(parse_param_accepts),
 	CASE(parse_param_rejects),
+	CASE(ventoy_valid),
+	CASE(ventoy_disksize_exact),
+	CASE(ventoy_above_4g),
+	CASE(ventoy_var_size),
+	CASE(ventoy_var_attrs),
+	CASE(ventoy_unaligned),
+	CASE(ventoy_header_not_reserved),
+	CASE(ventoy_guid),
+	CASE(ventoy_checksum),
+	CASE(ventoy_disksize_mismatch),
+	CASE(ventoy_image_range),
 };
 
 int main(void)
@@ -1720,6 +2008,7 @@ int main(void)
 		fflush(stdout);
 	}
 	free(lowmem);
+	free(vt_param);
 	printf("%u passed, %u failed\n", passed, failed);
 	return failed ? 1 : 0;
 }

@@ -12,6 +12,7 @@ typedef unsigned int u32;
 typedef unsigned long long u64;	/* as in the kernel, so %llx fits */
 typedef u16 __le16;		/* the kernel's are __bitwise for sparse */
 typedef u32 __le32;
+typedef u64 __le64;
 
 #define __packed	__attribute__((packed))
 

@@ -22,4 +22,11 @@ static inline u32 get_unaligned_le32(const void *p)
 	return (u32)b[0] | (u32)b[1] << 8 | (u32)b[2] << 16 | (u32)b[3] << 24;
 }
 
+static inline u64 get_unaligned_le64(const void *p)
+{
+	const u8 *b = p;
+
+	return get_unaligned_le32(b) | (u64)get_unaligned_le32(b + 4) << 32;
+}
+
 #endif
