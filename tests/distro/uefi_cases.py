@@ -66,7 +66,7 @@ def booted_uefi(c, b, iso, medium_at):
     medium_at is a pmem device with udev's by-label link, nfit and nd_pmem
     are loaded, and memdiskblk stayed out: in /proc/iomem the NFIT region
     belongs to nd_pmem's namespace0.0 and nothing to memdiskN, the module
-    is not loaded, and it printed one line, "no MEMDISK image found" (its
+    is not loaded, and it printed one line, "no image found" (its
     modprobe failed with ENODEV)."""
     c.expect(not b.timed_out, f"guest timed out after {b.seconds:.0f} s")
     fetched(c, b, iso)
@@ -91,7 +91,7 @@ def booted_uefi(c, b, iso, medium_at):
              "region, nothing is memdiskN")
     c.eq(b.get("memdiskblk"), "0", "memdiskblk not loaded")
     c.eq([line for line in memdiskblk_lines(b) if "taint" not in line],
-         ["memdiskblk: no MEMDISK image found"],
+         ["memdiskblk: no image found"],
          "memdiskblk's one line (besides the out-of-tree taint notes)")
     clean_log(c, b.log)
     c.note(f"{b.seconds:.0f} s boot, medium {medium}")
@@ -125,7 +125,7 @@ def case_uefi_live_boot(c, host):
     disk, GRUB EFI boots it, live-boot finds its medium on /dev/pmemN (or
     a partition of it) by itself, and the live root's init runs; udev
     linked by-label/MDBLIVE to it, nfit and nd_pmem are loaded,
-    memdiskblk is not (one line: no MEMDISK image found), and the console
+    memdiskblk is not (one line: no image found), and the console
     log has no BUG/WARNING/Oops."""
     iso, initrd = live_cases.image("live-boot", efi=True)
     hybrid(c, iso)
@@ -159,7 +159,7 @@ def case_uefi_dracut_live(c, host):
     isohybrid MBR and GPT), udev's by-label/MDBLIVE link leads
     dmsquash-live to /dev/pmemN (or a partition of it), the live root's
     init runs, nfit and nd_pmem are loaded, memdiskblk is not (one line:
-    no MEMDISK image found), and the console log has no
+    no image found), and the console log has no
     BUG/WARNING/Oops."""
     iso, initrd = live_cases.image("dracut", efi=True)
     hybrid(c, iso)

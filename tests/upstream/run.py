@@ -363,7 +363,7 @@ def case_builtin_autodetect_off(k, c):
                   memdisk_args="harddisk", timeout=240, until=(wait, WAIT_AFTER))
     c.expect(not b.timed_out and wait in b.log,
              "the kernel waits for /dev/memdisk0p1")
-    c.expect("memdiskblk: no MEMDISK image found (autodetect=0)" in b.log,
+    c.expect("memdiskblk: no image found (autodetect=0)" in b.log,
              "the driver names autodetect=0")
     c.expect(not SERVED.search(b.log), "no memdisk0")
     c.expect("@@ init-ran" not in b.log, "init never ran")

@@ -15,5 +15,5 @@ def test(k, c):
     c.booted(b)
     c.expect(b.get("modprobe") not in (None, "0"), "modprobe fails")
     c.eq(b.get("memdisk0.present"), "0", "no /dev/memdisk0")
-    c.expect("no MEMDISK image found (autodetect=0)" in b.dmesg(),
+    c.expect("no image found (autodetect=0)" in b.dmesg(),
              "dmesg names autodetect=0")

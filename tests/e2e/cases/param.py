@@ -41,7 +41,7 @@ def test(k, c):
     c.eq(b.get("both.modprobe"), "0", "autodetect + same image= loads")
     c.eq(b.get("both.memdisk1"), "0", "the duplicate is not a second device")
     d = b.dmesg()
-    c.expect("overlaps a MEMDISK image, refused" in d, "duplicate refused in dmesg")
+    c.expect("overlaps an autodetected image, refused" in d, "duplicate refused in dmesg")
     bad = {key[4:]: v for key, v in b.facts.items() if key.startswith("bad.")}
     c.eq(len(bad), 7, "seven bad image= values tried")
     for value, rc in bad.items():
