@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * memdiskblk - block devices for the disk images boot loaders left in
- * memory: syslinux's MEMDISK, and Ventoy's memdisk mode under UEFI.
+ * memory: syslinux's MEMDISK, GRUB4DOS's map --mem (and grub4efi's and
+ * a1ive's GRUB2's), and Ventoy's memdisk mode under UEFI.
  *
  * MEMDISK loads a disk image into RAM, marks it reserved in the E820 map
- * and emulates a BIOS disk with it; Ventoy's GRUB does the same with
- * EFI runtime memory and an EFI variable. Once Linux runs, that firmware
+ * and emulates a BIOS disk with it; GRUB4DOS keeps a drive map, and
+ * Ventoy's GRUB an EFI variable, for images in reserved memory. Once Linux runs, that firmware
  * disk is gone but the image is still there. This driver finds every
  * image from the loaders' own tables, checks it against the firmware
  * memory map, maps it once and serves it as /dev/memdiskN through blk-mq,
@@ -56,7 +57,7 @@
 
 static bool autodetect = true;
 module_param(autodetect, bool, 0444);
-MODULE_PARM_DESC(autodetect, "Find MEMDISK's and Ventoy's images (default: 1)");
+MODULE_PARM_DESC(autodetect, "Find MEMDISK's, GRUB4DOS's and Ventoy's images (default: 1)");
 
 /*
  * A physical address range: a hardware parameter, so that the kernel
@@ -325,7 +326,9 @@ static DEVICE_ATTR_RO(mbft);
 static ssize_t found_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
-	static const char * const how[] = { "scan", "hook", "param", "ventoy" };
+	static const char * const how[] = {
+		"scan", "hook", "param", "ventoy", "grub4dos"
+	};
 	u8 found = to_mdb(dev)->img.found;
 	int len = 0;
 	unsigned int i;
@@ -496,13 +499,18 @@ static int mdb_read_memmap(struct mdb_memmap *map)
  * maps the whole ISA range there regardless of holes (init_mem_mapping),
  * as the MP-table scan relies on. memremap() would be wrong here: the page
  * holding MEMDISK's table can be part System RAM, part reserved, and
- * memremap() warns about and refuses such mixed ranges.
+ * memremap() warns about and refuses such mixed ranges. The window starts
+ * at 64 KiB, below where base memory ends: an EFI loader's GRUB4DOS page
+ * need not be above it; mBFTs are looked for only from there on, and
+ * every table is checked against the memory map before it counts.
  */
 static void mdb_read_window(struct mdb_window *w)
 {
 	const u8 *low = phys_to_virt(0);
 
-	w->base = mdb_scan_start(get_unaligned_le16(low + MDB_BDA_BASEMEM));
+	w->basemem_kib = get_unaligned_le16(low + MDB_BDA_BASEMEM);
+	w->base = MDB_SCAN_FLOOR;
+	w->scan_from = mdb_scan_start(w->basemem_kib);
 	w->len = MDB_LOWMEM_END - w->base;
 	w->buf = low + w->base;
 	w->int13_vector = get_unaligned_le32(low + MDB_IVT_INT13);

@@ -192,6 +192,42 @@ static_assert(offsetof(struct mdb_ventoy_param, img_size) == 429);
 static_assert(sizeof(struct mdb_ventoy_param) == 512);
 
 /*
+ * GRUB4DOS's drive map (docs/loaders.md), which GRUB4DOS under BIOS keeps
+ * in its INT 13h handler, and grub4efi and a1ive's GRUB2 (map --mem --rt)
+ * in a page of EFI runtime memory below 640 KiB. Either way the map's
+ * slots end MDB_G4D_MAP_OFF bytes before a safe hook whose vendor is
+ * "GRUB4DOS"; under BIOS that hook is the handler's entry point, at
+ * offset MDB_G4D_ENTRY of the segment the INT 13h vector names.
+ */
+struct mdb_g4d_slot {
+	u8 from_drive;		/* the BIOS drive it emulates */
+	u8 to_drive;		/* MDB_G4D_RAM: the image is in memory */
+	u8 max_head;
+	u8 max_sector;		/* bit 7: read-only, unless to_sector bit 6 */
+	__le16 to_cylinder;	/* MDB_G4D_FROM_CD: it emulates a CD */
+	u8 to_head;
+	u8 to_sector;		/* bit 6: fake write or safe boot */
+	__le64 start_sector;	/* 512-byte units: the image's address */
+	__le64 sector_count;	/* 512-byte units, even for a CD */
+} __packed;
+
+#define MDB_G4D_VENDOR		"GRUB4DOS"
+#define MDB_G4D_ENTRY		0x100u	/* handler offset of its safe hook */
+#define MDB_G4D_MAP_OFF		0xE0u	/* the map, before the safe hook */
+#define MDB_G4D_SLOTS		8u	/* up to the first empty one */
+#define MDB_G4D_RAM		0xFFu
+#define MDB_G4D_FROM_CD		0x2000u
+#define MDB_G4D_READONLY	0x80u	/* in max_sector */
+#define MDB_G4D_FAKE_WRITE	0x40u	/* in to_sector */
+#define MDB_G4D_PAGE_LAST	0x9F000u	/* highest EFI page with a map */
+
+static_assert(offsetof(struct mdb_g4d_slot, to_cylinder) == 4);
+static_assert(offsetof(struct mdb_g4d_slot, start_sector) == 8);
+static_assert(offsetof(struct mdb_g4d_slot, sector_count) == 16);
+static_assert(sizeof(struct mdb_g4d_slot) == 24);
+static_assert(MDB_G4D_SLOTS * sizeof(struct mdb_g4d_slot) <= MDB_G4D_MAP_OFF);
+
+/*
  * The shortest mBFT accepted (memdiskfind's bound too): an MDI up to the
  * old base-memory word. The fields read whatever the MDI size lie in it;
  * sector_shift is read only from an MDI long enough to hold it.
@@ -218,6 +254,7 @@ static_assert(offsetofend(struct mdb_mbft, mdi.cmdline) <= MDB_MBFT_MIN_LEN);
 #define MDB_FOUND_HOOK		0x2u	/* INT 13h safe-hook chain */
 #define MDB_FOUND_PARAM		0x4u	/* image= module parameter */
 #define MDB_FOUND_VENTOY	0x8u	/* Ventoy's VentoyRamDisk EFI variable */
+#define MDB_FOUND_GRUB4DOS	0x10u	/* a GRUB4DOS drive map */
 
 /* One image, as validated; what a /dev/memdiskN is made of. */
 struct mdb_image {
@@ -260,6 +297,8 @@ struct mdb_window {
 	u32 base;
 	u32 len;
 	u32 int13_vector;	/* IVT entry: offset low 16 bits, segment high */
+	u32 scan_from;		/* where mBFTs are looked for, if above base */
+	u16 basemem_kib;	/* the BIOS data area's base-memory word */
 };
 
 /*

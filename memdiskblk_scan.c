@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Find and validate the images boot loaders leave in memory: MEMDISK's
- * (its mBFT tables and INT 13h safe hooks in low memory) and Ventoy's
- * (its EFI variable and the header in front of the image).
+ * (its mBFT tables and INT 13h safe hooks in low memory), GRUB4DOS's
+ * (the drive map in its INT 13h handler or in an EFI page below 640 KiB)
+ * and Ventoy's (its EFI variable and the header in front of the image).
  *
  * Pure functions over what the module read and a firmware memory map:
  * no allocation, no locking, no kernel calls. The kernel module includes
@@ -217,6 +218,8 @@ struct mdb_find_state {
 	u32 seen[MDB_MAX_TABLES];
 	unsigned int nseen;
 	bool too_many;		/* the table limit was reported */
+	u32 g4d[MDB_MAX_HOPS];	/* GRUB4DOS safe hooks, from the chain */
+	unsigned int ng4d;
 };
 
 static __printf(2, 3)
@@ -242,7 +245,7 @@ static bool seen_before(struct mdb_find_state *s, u32 table, u8 how)
 		if (s->seen[i] != table)
 			continue;
 		for (j = 0; j < s->n; j++)
-			if (s->out[j].table == table)
+			if (s->out[j].table && s->out[j].table == table)
 				s->out[j].found |= how;
 		return true;
 	}
@@ -327,7 +330,9 @@ static void scan_tables(struct mdb_find_state *s)
 {
 	const size_t sig = sizeof_field(struct mdb_mbft, signature);
 	const struct mdb_window *w = s->w;
-	u32 addr = (w->base + 15) & ~15u;
+	u32 addr = w->base > w->scan_from ? w->base : w->scan_from;
+
+	addr = (addr + 15) & ~15u;
 
 	for (; in_window(w, addr, sig); addr += 16)
 		if (!memcmp(at(w, addr), MDB_MBFT_SIGNATURE, sig))
@@ -345,6 +350,29 @@ static const struct mdb_safe_hook *safe_hook_at(const struct mdb_window *w,
 	if (memcmp(hook->signature, MDB_HOOK_SIGNATURE, sizeof(hook->signature)))
 		return NULL;
 	return hook;
+}
+
+/*
+ * A GRUB4DOS handler in the chain, kept for after the walk: every MEMDISK
+ * image is known by then, so one GRUB4DOS also describes is recognised.
+ * As the newest hooker (@hop 0) it counts only where GRUB4DOS itself
+ * looks for it: at offset MDB_G4D_ENTRY of the segment where base memory
+ * ends. A copy left anywhere else, e.g. by a boot that mapped nothing, is
+ * not GRUB4DOS's; further down the chain, the hooker above vouches for it.
+ */
+static void g4d_link(struct mdb_find_state *s, unsigned int hop, u32 far,
+		     u32 addr)
+{
+	u32 want = (u32)s->w->basemem_kib << 22 | MDB_G4D_ENTRY;
+
+	if (hop == 0 && far != want) {
+		refuse(s->rep,
+		       "GRUB4DOS handler at 0x%x: INT 13h vector %04x:%04x is not base memory's %04x:%04x",
+		       addr, far >> 16, far & 0xffff, want >> 16, MDB_G4D_ENTRY);
+		return;
+	}
+	if (s->ng4d < MDB_MAX_HOPS)
+		s->g4d[s->ng4d++] = addr;
 }
 
 /*
@@ -380,15 +408,155 @@ static void walk_hooks(struct mdb_find_state *s)
 		if (!memcmp(hook->vendor, MDB_HOOK_VENDOR, sizeof(hook->vendor)))
 			consider(s, get_unaligned_le32(&hook->mbft),
 				 MDB_FOUND_HOOK);
+		else if (!memcmp(hook->vendor, MDB_G4D_VENDOR,
+				 sizeof(hook->vendor)))
+			g4d_link(s, hop, far, addr);
 		far = get_unaligned_le32(&hook->prev);
 	}
 }
 
 /*
- * Find every MEMDISK image: scan the window for mBFT tables, then follow
- * the safe-hook chain for any the scan could not see. Each table is looked
- * at once; each refusal is reported once. Returns the number of images
- * stored in @out, in ascending table order for the scanned ones.
+ * One RAM drive of a GRUB4DOS map: the image at start_sector * 512, as
+ * long as the slot says (GRUB4DOS rounds it up to 4 KiB; hybrid ISOs may
+ * have partitions past their ISO 9660 volume, so nothing is trimmed).
+ * Anywhere in reserved memory: a1ive's GRUB2 puts images above 4 GiB.
+ */
+static void g4d_image(struct mdb_find_state *s, u32 table, unsigned int i,
+		      const struct mdb_g4d_slot *slot)
+{
+	u64 start = get_unaligned_le64(&slot->start_sector);
+	u64 count = get_unaligned_le64(&slot->sector_count);
+	const struct mdb_image *other;
+	struct mdb_image *img;
+	const char *why;
+	u64 addr, size;
+
+	if (start >> 55 || count >> 55) {
+		refuse(s->rep,
+		       "GRUB4DOS drive map at 0x%x: slot %u: sectors 0x%llx+0x%llx wrap around",
+		       table, i, start, count);
+		return;
+	}
+	addr = start << 9;
+	size = count << 9;
+	why = mdb_check_range(addr, size, MDB_NO_LIMIT, s->map);
+	if (why) {
+		refuse(s->rep,
+		       "GRUB4DOS drive map at 0x%x: slot %u: image 0x%llx+0x%llx %s",
+		       table, i, addr, size, why);
+		return;
+	}
+	other = mdb_overlap(s->out, s->n, addr, size);
+	if (other && other->addr == addr &&
+	    (other->found & (MDB_FOUND_SCAN | MDB_FOUND_HOOK))) {
+		/* MEMDISK's image, described by GRUB4DOS too: one device. */
+		s->out[other - s->out].found |= MDB_FOUND_GRUB4DOS;
+		return;
+	}
+	if (other) {
+		refuse(s->rep,
+		       "GRUB4DOS drive map at 0x%x: slot %u: image 0x%llx+0x%llx overlaps the image at 0x%llx",
+		       table, i, addr, size, other->addr);
+		return;
+	}
+	if (s->n == s->max) {
+		refuse(s->rep, "GRUB4DOS drive map at 0x%x: slot %u: over %u images, ignored",
+		       table, i, s->max);
+		return;
+	}
+
+	img = &s->out[s->n++];
+	memset(img, 0, sizeof(*img));
+	img->addr = addr;
+	img->size = size;
+	img->sector_shift = 9;
+	img->driveno = slot->from_drive;
+	img->readonly = (slot->max_sector & MDB_G4D_READONLY) &&
+			!(slot->to_sector & MDB_G4D_FAKE_WRITE);
+	if (get_unaligned_le16(&slot->to_cylinder) & MDB_G4D_FROM_CD) {
+		img->readonly = true;
+		if (!(size & 2047))
+			img->sector_shift = 11;
+	}
+	img->found = MDB_FOUND_GRUB4DOS;
+}
+
+static bool g4d_slot_empty(const struct mdb_g4d_slot *slot)
+{
+	const u8 *p = (const u8 *)slot;
+	size_t i;
+
+	for (i = 0; i < sizeof(*slot); i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/*
+ * The drive map in front of the GRUB4DOS safe hook at @hook, looked at
+ * once. It must lie in reserved memory: a copy in usable RAM is stale.
+ */
+static void consider_g4d(struct mdb_find_state *s, u32 hook)
+{
+	const struct mdb_g4d_slot *slot;
+	u32 table = hook - MDB_G4D_MAP_OFF;
+	u32 len = MDB_G4D_MAP_OFF + sizeof(struct mdb_safe_hook);
+	unsigned int i;
+
+	if (seen_before(s, table, 0))
+		return;
+	if (s->nseen == MDB_MAX_TABLES) {
+		refuse(s->rep,
+		       "GRUB4DOS drive map at 0x%x: over %u candidate tables, ignored",
+		       table, MDB_MAX_TABLES);
+		return;
+	}
+	s->seen[s->nseen++] = table;
+	if (!in_window(s->w, table, len)) {
+		refuse(s->rep, "GRUB4DOS drive map at 0x%x: not in low memory",
+		       table);
+		return;
+	}
+	if (!map_reserved(s->map, table, len)) {
+		refuse(s->rep, "GRUB4DOS drive map at 0x%x: not in reserved memory",
+		       table);
+		return;
+	}
+	slot = (const struct mdb_g4d_slot *)at(s->w, table);
+	for (i = 0; i < MDB_G4D_SLOTS && !g4d_slot_empty(&slot[i]); i++)
+		if (slot[i].to_drive == MDB_G4D_RAM)
+			g4d_image(s, table, i, &slot[i]);
+}
+
+/*
+ * GRUB4DOS's drive maps: those of the handlers in the chain, then EFI
+ * pages (grub4efi, a1ive's GRUB2) with the signature and vendor at
+ * MDB_G4D_MAP_OFF + 3, at or below MDB_G4D_PAGE_LAST.
+ */
+static void find_g4d(struct mdb_find_state *s)
+{
+	static const char sig[] = MDB_HOOK_SIGNATURE MDB_G4D_VENDOR;
+	const u32 at_sig = MDB_G4D_MAP_OFF +
+			   offsetof(struct mdb_safe_hook, signature);
+	const struct mdb_window *w = s->w;
+	unsigned int i;
+	u32 page;
+
+	for (i = 0; i < s->ng4d; i++)
+		consider_g4d(s, s->g4d[i]);
+	for (page = (w->base + MDB_PAGE_SIZE - 1) & ~(MDB_PAGE_SIZE - 1);
+	     page <= MDB_G4D_PAGE_LAST; page += MDB_PAGE_SIZE)
+		if (in_window(w, page + at_sig, sizeof(sig) - 1) &&
+		    !memcmp(at(w, page + at_sig), sig, sizeof(sig) - 1))
+			consider_g4d(s, page + MDB_G4D_MAP_OFF);
+}
+
+/*
+ * Find every image in low memory: scan the window for mBFT tables, follow
+ * the safe-hook chain for any the scan could not see, then read GRUB4DOS's
+ * drive maps. Each table is looked at once; each refusal is reported
+ * once. Returns the number of images stored in @out, in ascending table
+ * order for the scanned ones.
  */
 unsigned int mdb_find(const struct mdb_window *w,
 		      const struct mdb_memmap *map,
@@ -401,6 +569,7 @@ unsigned int mdb_find(const struct mdb_window *w,
 
 	scan_tables(&s);
 	walk_hooks(&s);
+	find_g4d(&s);
 	return s.n;
 }
 

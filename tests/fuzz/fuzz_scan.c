@@ -4,7 +4,7 @@
  * module includes.
  *
  * Input, little endian:
- *   u16 base memory (KiB), only run through mdb_scan_start()
+ *   u16 base memory (KiB): the window's, and through mdb_scan_start()
  *   u32 INT 13h vector (offset low 16 bits, segment high)
  *   u8  number of memory ranges, at most 16 are read, then for each:
  *       u32 start, u32 length, u8 type (bit 0: 0 RAM, 1 reserved)
@@ -89,6 +89,7 @@ static void check_msg(void *ctx, const char *msg)
 	ASSERT(!memchr(msg, '\n', nul - msg));
 	ASSERT(!strncmp(msg, "mBFT at ", 8) ||
 	       !strncmp(msg, "safe hook at ", 13) ||
+	       !strncmp(msg, "GRUB4DOS ", 9) ||
 	       !strncmp(msg, "VentoyRamDisk variable: ", 24) ||
 	       !strncmp(msg, "Ventoy image at 0x", 18));
 	(*count)++;
@@ -138,19 +139,28 @@ static void check_images(const struct mdb_window *w,
 	for (i = 0; i < n; i++) {
 		const struct mdb_image *a = &img[i];
 
-		ASSERT(!mdb_check_range(a->addr, a->size, MDB_4G, map));
 		ASSERT(a->sector_shift == 9 || a->sector_shift == 11);
 		ASSERT(!(a->size & ((1ull << a->sector_shift) - 1)));
 		ASSERT(a->sector_shift == 9 || a->readonly);
-		ASSERT(w->len >= MDB_MBFT_MIN_LEN && a->table >= w->base &&
-		       a->table - w->base <= w->len - MDB_MBFT_MIN_LEN);
-		ASSERT(a->found &&
-		       !(a->found & ~(MDB_FOUND_SCAN | MDB_FOUND_HOOK)));
+		ASSERT(a->found && !(a->found & ~(MDB_FOUND_SCAN |
+						  MDB_FOUND_HOOK |
+						  MDB_FOUND_GRUB4DOS)));
 		ASSERT(memchr(a->cmdline, '\0', MDB_CMDLINE_MAX));
+		if (a->found == MDB_FOUND_GRUB4DOS) {	/* a slot alone */
+			ASSERT(!mdb_check_range(a->addr, a->size,
+						MDB_NO_LIMIT, map));
+			ASSERT(!a->table && a->driveno <= 0xff &&
+			       !a->cmdline[0]);
+		} else {				/* an mBFT's */
+			ASSERT(!mdb_check_range(a->addr, a->size, MDB_4G, map));
+			ASSERT(w->len >= MDB_MBFT_MIN_LEN &&
+			       a->table >= w->base &&
+			       a->table - w->base <= w->len - MDB_MBFT_MIN_LEN);
+		}
 		for (j = 0; j < i; j++) {
 			const struct mdb_image *b = &img[j];
 
-			ASSERT(a->table != b->table);
+			ASSERT(!a->table || a->table != b->table);
 			ASSERT(a->addr + a->size <= b->addr ||
 			       b->addr + b->size <= a->addr);
 		}
@@ -270,6 +280,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	w.buf = buf;
 	w.base = MDB_LOWMEM_END - (u32)len;
 	w.len = (u32)len;
+	w.basemem_kib = basemem;
+	w.scan_from = start;
 
 	n = mdb_find(&w, &map, out, max, &rep);
 	ASSERT(n <= max);

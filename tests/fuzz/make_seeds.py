@@ -25,6 +25,8 @@ RAM, RESERVED = 0, 1
 SIG = L.const["mbft_signature"].encode()
 # 77772020-2e77-6576-6e74-6f792e6e6574 as EFI stores a GUID.
 VENTOY_GUID = b"  www.ventoy.net"
+G4D_ENTRY = L.const["g4d_entry"]
+G4D_MAP_OFF = L.const["g4d_map_off"]
 
 
 def far(phys):
@@ -88,13 +90,26 @@ class Window:
         self.put(h, hook)
 
 
+    def g4d_slot(self, table, i, start, count, frm=0x80, flags=0x8000):
+        """Slot i of a GRUB4DOS drive map at table: a RAM drive."""
+        slot = bytearray(L.size("g4d_slot"))
+        for path, value in [("g4d_slot.from_drive", frm),
+                            ("g4d_slot.to_drive", 0xFF),
+                            ("g4d_slot.to_cylinder", flags),
+                            ("g4d_slot.start_sector", start),
+                            ("g4d_slot.sector_count", count)]:
+            L.put(slot, 0, path, value)
+        self.put(table + i * len(slot), slot)
+
+
 def typical_map(base):
     return [(0x1000, base - 0x1000, RAM), (base, LOWMEM_END - base, RESERVED),
             (0x100000, IMG - 0x100000, RAM), (IMG, 0x1000000, RESERVED)]
 
 
-def seed(win, vector, ranges=None, max_images=8):
-    out = struct.pack("<HIB", win.base // 1024, vector,
+def seed(win, vector, ranges=None, max_images=8, basemem=None):
+    out = struct.pack("<HIB", win.base // 1024 if basemem is None else basemem,
+                      vector,
                       len(ranges if ranges is not None else
                           typical_map(win.base)))
     for start, length, kind in (ranges if ranges is not None else
@@ -200,6 +215,27 @@ def seeds():
     yield "ventoy", seed(Window(0x9F000), BIOS_INT13, [
         (0x1000, 0x9E000, RAM), (0x100000, 0x5C364000, RAM),
         (0x5C464000, 0x1000000, RESERVED)]) + ventoy(0x5C464000, 0x800000)
+
+    # GRUB4DOS under SeaBIOS, as seen: handler at 0x9cc00 (627 KiB), the
+    # vector at its entry 9cc0:0100, a CD and a disk in RAM.
+    w = Window(0x9C000)
+    entry = 0x9CC00 + G4D_ENTRY
+    w.hook(entry, BIOS_INT13, vendor=b"GRUB4DOS")
+    w.g4d_slot(entry - G4D_MAP_OFF, 0, IMG >> 9, 3816, frm=0xFF,
+               flags=0x8000 | 0x2000)
+    w.g4d_slot(entry - G4D_MAP_OFF, 1, (IMG >> 9) + 0x1000, 2048)
+    yield "g4d_bios", seed(w, 0x9CC0 << 16 | G4D_ENTRY, basemem=627)
+
+    # a1ive's GRUB2 under UEFI (map --mem --rt): the page at 0x9f000, no
+    # BIOS data area (the image goes above 4 GiB there; the seed's map
+    # cannot say so).
+    w = Window(0x90000)
+    w.put(0x9F000 + G4D_MAP_OFF + 3, b"$INT13SFGRUB4DOS")
+    w.g4d_slot(0x9F000, 0, IMG >> 9, 3812, flags=0x2000)
+    yield "g4d_efi", seed(w, 0, [(0x1000, 0x8F000, RAM),
+                                 (0x90000, 0x10000, RESERVED),
+                                 (0x100000, IMG - 0x100000, RAM),
+                                 (IMG, 0x1000000, RESERVED)], basemem=0)
 
     # A valid image= parameter in the first 64 bytes.
     yield "param", b"0x7000000,16M,ro\n\0"

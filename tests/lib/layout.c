@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Print the layout of MEMDISK's and Ventoy's tables, from their one definition in
+ * Print the layout of MEMDISK's, GRUB4DOS's and Ventoy's tables, from their one definition in
  * memdiskblk.h, as JSON for the Python test generators (tests/lib/layout.py):
  *
  *   {"mbft": {"size": 70, "fields": {"signature": [0, 4], ...}}, ...,
@@ -89,6 +89,16 @@ int main(void)
 	F(struct mdb_safe_hook, mbft);
 	end();
 
+	begin("g4d_slot", sizeof(struct mdb_g4d_slot));
+	F(struct mdb_g4d_slot, from_drive);
+	F(struct mdb_g4d_slot, to_drive);
+	F(struct mdb_g4d_slot, max_sector);
+	F(struct mdb_g4d_slot, to_cylinder);
+	F(struct mdb_g4d_slot, to_sector);
+	F(struct mdb_g4d_slot, start_sector);
+	F(struct mdb_g4d_slot, sector_count);
+	end();
+
 	begin("ventoy_var", sizeof(struct mdb_ventoy_var));
 	F(struct mdb_ventoy_var, phys);
 	F(struct mdb_ventoy_var, disk_size);
@@ -104,9 +114,9 @@ int main(void)
 	printf(",\n \"const\": {\"mbft_signature\": \"%s\", \"hook_signature\": \"%s\",\n"
 	       "  \"hook_vendor\": \"%s\", \"mbft_min_len\": %u,\n"
 	       "  \"config_readonly\": %u, \"ventoy_head_len\": %u,\n"
-	       "  \"ventoy_var_attrs\": %u}\n}\n",
+	       "  \"ventoy_var_attrs\": %u, \"g4d_entry\": %u, \"g4d_map_off\": %u}\n}\n",
 	       MDB_MBFT_SIGNATURE, MDB_HOOK_SIGNATURE, MDB_HOOK_VENDOR,
 	       MDB_MBFT_MIN_LEN, MDB_CONFIG_READONLY, MDB_VENTOY_HEAD_LEN,
-	       MDB_VENTOY_VAR_ATTRS);
+	       MDB_VENTOY_VAR_ATTRS, MDB_G4D_ENTRY, MDB_G4D_MAP_OFF);
 	return 0;
 }

@@ -346,6 +346,25 @@ static bool refused_once(int line, unsigned int n, u32 t, const char *why)
 #define EXPECT_REFUSED(n, t, why) \
 	REQUIRE(refused_once(__LINE__, n, t, why))
 
+/* No image and exactly one message, starting with @prefix and containing @why. */
+static bool refused_with(int line, unsigned int n, const char *prefix,
+		       const char *why)
+{
+	if (n) {
+		fail_at(line, "image found, expected a refusal of \"%s\"", why);
+		return false;
+	}
+	if (bad_msg || nmsgs != 1) {
+		fail_at(line, "%u messages, expected 1; first: \"%s\"",
+			nmsgs, msg0());
+		return false;
+	}
+	return msg_is(line, 0, prefix, why);
+}
+
+#define EXPECT_REFUSED_WITH(n, prefix, why) \
+	REQUIRE(refused_with(__LINE__, n, prefix, why))
+
 /* ---- a valid table ----------------------------------------------------- */
 
 #define T0	0x9f0a0u	/* 16-byte aligned, inside MEMDISK's page */
@@ -966,6 +985,319 @@ static void test_image_huge_iso(void)
 	EXPECT_REFUSED(n, T0, "does not end below 4 GiB");
 }
 
+/* ---- GRUB4DOS ----------------------------------------------------------- */
+
+/*
+ * As seen under SeaBIOS: GRUB4DOS's handler at 0x9cc00, base memory
+ * lowered to 627 KiB, the vector at its entry 9cc0:0100, the drive map
+ * 0x20 into the handler. The images here go where the typical map
+ * reserves room for them.
+ */
+#define G4D_BASE	0x9c000u	/* the window */
+#define G4D_H		0x9cc00u	/* the handler */
+#define G4D_KIB		(G4D_H / 1024)
+#define G4D_VECTOR	((G4D_H >> 4) << 16 | MDB_G4D_ENTRY)
+#define G4D_MAP(h)	((h) + MDB_G4D_ENTRY - MDB_G4D_MAP_OFF)
+#define G4D_CD		3816u		/* sectors: a 3812-sector ISO, rounded */
+#define SLOT(field)	((u32)offsetof(struct mdb_g4d_slot, field))
+#define G4D_AT		"GRUB4DOS drive map at 0x9cc20: "
+
+static void put64(u32 phys, u64 v)
+{
+	put32(phys, (u32)v);
+	put32(phys + 4, (u32)(v >> 32));
+}
+
+/* Slot @i of the map at @table: a RAM drive unless @to says otherwise. */
+static void put_slot(u32 table, unsigned int i, u8 from, u8 to, u16 flags,
+		     u64 start, u64 count)
+{
+	u32 p = table + i * (u32)sizeof(struct mdb_g4d_slot);
+
+	put8(p + SLOT(from_drive), from);
+	put8(p + SLOT(to_drive), to);
+	put8(p + SLOT(max_head), 0xfe);
+	put8(p + SLOT(max_sector), 0x3f);
+	put16(p + SLOT(to_cylinder), flags);
+	put8(p + SLOT(to_head), 0xfe);
+	put8(p + SLOT(to_sector), 0x3f);
+	put64(p + SLOT(start_sector), start);
+	put64(p + SLOT(sector_count), count);
+}
+
+/* An all-zero slot: the end of the map. */
+static void clear_slot(u32 table, unsigned int i)
+{
+	u32 p = table + i * (u32)sizeof(struct mdb_g4d_slot);
+	unsigned int j;
+
+	for (j = 0; j < sizeof(struct mdb_g4d_slot); j++)
+		put8(p + j, 0);
+}
+
+/* A GRUB4DOS handler at @h with its safe hook; its map has no slot yet. */
+static void plant_g4d(u32 h, u32 prev)
+{
+	put32(h, 2);				/* its size in KiB */
+	put_bytes(h + 4, "G4DS", 4);
+	plant_hook(h + MDB_G4D_ENTRY, MDB_G4D_VENDOR, prev, 0);
+}
+
+/* The two drives of issue 20's boot: the ISO as (0xff), a disk (hd0). */
+static void g4d_setup(void)
+{
+	env_setup(G4D_BASE);
+	env_w.basemem_kib = G4D_KIB;
+	env_w.int13_vector = G4D_VECTOR;
+	plant_g4d(G4D_H, BIOS_INT13);
+	put_slot(G4D_MAP(G4D_H), 0, 0xff, 0xff, 0x8000 | MDB_G4D_FROM_CD,
+		 IMG_ADDR >> 9, G4D_CD);
+	put_slot(G4D_MAP(G4D_H), 1, 0x80, 0xff, 0x8000,
+		 (IMG_ADDR >> 9) + 0x1000, IMG_SECTORS);
+}
+
+static void test_g4d_bios(void)
+{
+	unsigned int n;
+
+	g4d_setup();
+	n = find(MDB_MAX_IMAGES);
+	EXPECT_NO_MSGS();
+	EXPECT(n == 2, "n = %u", n);
+	EXPECT(out[0].addr == IMG_ADDR && out[0].size == G4D_CD * 512ull,
+	       "CD %#llx+%#llx", out[0].addr, out[0].size);
+	EXPECT(out[0].sector_shift == 11 && out[0].readonly &&
+	       out[0].driveno == 0xff && out[0].found == MDB_FOUND_GRUB4DOS &&
+	       !out[0].table, "CD shift %u ro %d drive %#x found %#x",
+	       out[0].sector_shift, out[0].readonly, out[0].driveno,
+	       out[0].found);
+	EXPECT(out[1].addr == IMG_ADDR + 0x200000 && out[1].size == IMG_SIZE &&
+	       out[1].sector_shift == 9 && !out[1].readonly &&
+	       out[1].driveno == 0x80, "disk %#llx+%#llx shift %u ro %d",
+	       out[1].addr, out[1].size, out[1].sector_shift, out[1].readonly);
+}
+
+/* Slots after the first empty one, and drives not in RAM, are not read. */
+static void test_g4d_slots(void)
+{
+	unsigned int n;
+
+	g4d_setup();
+	put_slot(G4D_MAP(G4D_H), 0, 0x81, 0x80, 0x8000, 0, 0);	/* a disk */
+	clear_slot(G4D_MAP(G4D_H), 2);				/* the end */
+	put_slot(G4D_MAP(G4D_H), 3, 0x82, 0xff, 0x8000, 1, 1);	/* unread */
+	n = find(MDB_MAX_IMAGES);
+	EXPECT_NO_MSGS();
+	EXPECT(n == 1 && out[0].driveno == 0x80, "n = %u", n);
+}
+
+/* GRUB4DOS's own read-only bits: read-only unless "fake write". */
+static void test_g4d_readonly(void)
+{
+	const u32 s1 = G4D_MAP(G4D_H) + sizeof(struct mdb_g4d_slot);
+	unsigned int n;
+
+	g4d_setup();
+	put8(s1 + SLOT(max_sector), 0xbf);
+	n = find(MDB_MAX_IMAGES);
+	EXPECT(n == 2 && out[1].readonly, "read-only bit: n %u", n);
+	env_setup(G4D_BASE);
+	g4d_setup();
+	put8(s1 + SLOT(max_sector), 0xbf);
+	put8(s1 + SLOT(to_sector), 0x7f);
+	n = find(MDB_MAX_IMAGES);
+	EXPECT(n == 2 && !out[1].readonly, "fake write: n %u", n);
+}
+
+/* A CD whose size is no whole number of 2 KiB blocks: 512-byte ones. */
+static void test_g4d_cd_odd_size(void)
+{
+	unsigned int n;
+
+	g4d_setup();
+	put64(G4D_MAP(G4D_H) + SLOT(sector_count), G4D_CD - 1);
+	n = find(MDB_MAX_IMAGES);
+	EXPECT_NO_MSGS();
+	EXPECT(n == 2 && out[0].sector_shift == 9 && out[0].readonly,
+	       "n %u shift %u", n, out[0].sector_shift);
+}
+
+/* A copy left where base memory no longer ends, vector back at the BIOS. */
+static void test_g4d_stale_copy(void)
+{
+	unsigned int n;
+
+	g4d_setup();
+	env_w.basemem_kib = 639;
+	env_w.int13_vector = BIOS_INT13;
+	n = find(MDB_MAX_IMAGES);
+	EXPECT_NO_MSGS();
+	EXPECT(n == 0, "n = %u", n);
+}
+
+/* The vector names a handler, but not where base memory ends. */
+static void test_g4d_vector_mismatch(void)
+{
+	unsigned int n;
+
+	g4d_setup();
+	env_w.basemem_kib = G4D_KIB + 1;
+	n = find(MDB_MAX_IMAGES);
+	EXPECT_REFUSED_WITH(n, "GRUB4DOS handler at 0x9cd00: ",
+			  "INT 13h vector 9cc0:0100 is not base memory's 9d00:0100");
+	g4d_setup();
+	env_w.int13_vector = (G4D_H + 0x100) >> 4 << 16;	/* 9cd0:0000 */
+	n = find(MDB_MAX_IMAGES);
+	EXPECT_REFUSED_WITH(n, "GRUB4DOS handler at 0x9cd00: ",
+			  "vector 9cd0:0000 is not base memory's 9cc0:0100");
+}
+
+/* A handler in usable RAM is stale, whatever points at it. */
+static void test_g4d_in_ram(void)
+{
+	unsigned int n;
+
+	g4d_setup();
+	map_clear();
+	map_add(0x1000, G4D_H + 0x400, MDB_MEM_RAM);
+	map_add(G4D_H + 0x400, MDB_LOWMEM_END, MDB_MEM_RESERVED);
+	map_add(IMG_ADDR, IMG_END, MDB_MEM_RESERVED);
+	n = find(MDB_MAX_IMAGES);
+	EXPECT_REFUSED_WITH(n, G4D_AT, "not in reserved memory");
+}
+
+/* MEMDISK hooked in after GRUB4DOS: its handler found down the chain. */
+static void test_g4d_chained_after_memdisk(void)
+{
+	unsigned int n;
+
+	g4d_setup();
+	clear_slot(G4D_MAP(G4D_H), 1);
+	env_w.basemem_kib = 620;
+	plant_mbft(0x9b0a0 + 0x1000, IMG_ADDR + 0x400000, IMG_SECTORS, 9);
+	plant_memdisk_hook(0x9c00a, 0x9c0a0, G4D_VECTOR);
+	env_w.int13_vector = far_ptr(0x9c00a);
+	n = find(MDB_MAX_IMAGES);
+	EXPECT_NO_MSGS();
+	EXPECT(n == 2, "n = %u", n);
+	EXPECT(out[0].found == (MDB_FOUND_SCAN | MDB_FOUND_HOOK) &&
+	       out[1].found == MDB_FOUND_GRUB4DOS && out[1].addr == IMG_ADDR,
+	       "found %#x %#x", out[0].found, out[1].found);
+}
+
+/* One image, described by an mBFT and a slot: one device, found both ways. */
+static void test_g4d_same_image_as_memdisk(void)
+{
+	unsigned int n;
+
+	g4d_setup();
+	clear_slot(G4D_MAP(G4D_H), 1);
+	plant_mbft(0x9c0a0, IMG_ADDR, G4D_CD - 4, 9);
+	n = find(MDB_MAX_IMAGES);
+	EXPECT_NO_MSGS();
+	EXPECT(n == 1, "n = %u", n);
+	EXPECT(out[0].found == (MDB_FOUND_SCAN | MDB_FOUND_GRUB4DOS) &&
+	       out[0].size == (G4D_CD - 4) * 512ull && out[0].table == 0x9c0a0,
+	       "found %#x size %#llx", out[0].found, out[0].size);
+}
+
+/* Each slot meets the map; each refusal names its slot. */
+static void test_g4d_slot_refusals(void)
+{
+	static const struct {
+		u64 start, count;
+		const char *why;
+	} c[] = {
+		{ (IMG_ADDR - 0x1000) >> 9, 16, "overlaps System RAM" },
+		{ IMG_ADDR >> 9, 0, "is empty" },
+		{ IMG_END >> 9, 16, "is not inside firmware-reserved memory" },
+		{ 0x80000 >> 9, 16, "starts below 1 MiB" },
+		{ 1ull << 60, 16, "wrap around" },
+		{ IMG_ADDR >> 9, 1ull << 56, "wrap around" },
+		{ (~0ull >> 9) - 1, 16, "wraps around" },
+		{ (IMG_ADDR >> 9) + 8, 16, "overlaps the image at 0x7000000" },
+	};
+	unsigned int i, n;
+
+	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		g4d_setup();
+		put_slot(G4D_MAP(G4D_H), 1, 0x80, 0xff, 0x8000, c[i].start,
+			 c[i].count);
+		n = find(MDB_MAX_IMAGES);
+		EXPECT(n == 1 && nmsgs == 1, "case %u: n %u, %u messages",
+		       i, n, nmsgs);
+		REQUIRE(msg_is(__LINE__, 0, G4D_AT "slot 1: ", c[i].why));
+	}
+}
+
+/* The EFI page a1ive's GRUB2 writes (map --mem --rt): image above 4 GiB. */
+static void g4d_efi_setup(void)
+{
+	env_setup(0x90000);
+	env_w.basemem_kib = 0;		/* no BIOS data area under UEFI */
+	put_bytes(MDB_G4D_PAGE_LAST + MDB_G4D_MAP_OFF + 3,
+		  MDB_HOOK_SIGNATURE MDB_G4D_VENDOR, 16);
+	put_slot(MDB_G4D_PAGE_LAST, 0, 0x80, 0xff, MDB_G4D_FROM_CD,
+		 MDB_4G >> 9, 3812);
+	map_add(MDB_4G, MDB_4G + 0x200000, MDB_MEM_RESERVED);
+}
+
+static void test_g4d_efi_page(void)
+{
+	unsigned int n;
+
+	g4d_efi_setup();
+	n = find(MDB_MAX_IMAGES);
+	EXPECT_NO_MSGS();
+	EXPECT(n == 1 && out[0].addr == MDB_4G && out[0].size == 3812 * 512ull,
+	       "n %u %#llx+%#llx", n, out[0].addr, out[0].size);
+	EXPECT(out[0].sector_shift == 11 && out[0].readonly &&
+	       out[0].found == MDB_FOUND_GRUB4DOS, "shift %u found %#x",
+	       out[0].sector_shift, out[0].found);
+}
+
+/* Without --rt the image was Boot Services memory: System RAM by now. */
+static void test_g4d_efi_boot_services(void)
+{
+	unsigned int n;
+
+	g4d_efi_setup();
+	map_clear();
+	map_add(0x90000, MDB_LOWMEM_END, MDB_MEM_RESERVED);
+	map_add(MDB_4G, MDB_4G + 0x200000, MDB_MEM_RAM);
+	n = find(MDB_MAX_IMAGES);
+	EXPECT_REFUSED_WITH(n, "GRUB4DOS drive map at 0x9f000: slot 0: image 0x100000000+",
+			  "overlaps System RAM");
+}
+
+/* A page with the signature in usable RAM is not the firmware's. */
+static void test_g4d_efi_page_in_ram(void)
+{
+	unsigned int n;
+
+	g4d_efi_setup();
+	map_clear();
+	map_add(0x1000, MDB_LOWMEM_END, MDB_MEM_RAM);
+	map_add(MDB_4G, MDB_4G + 0x200000, MDB_MEM_RESERVED);
+	n = find(MDB_MAX_IMAGES);
+	EXPECT_REFUSED_WITH(n, "GRUB4DOS drive map at 0x9f000: ",
+			  "not in reserved memory");
+}
+
+/* The signature only counts at +0xE3 of a page. */
+static void test_g4d_efi_signature_elsewhere(void)
+{
+	unsigned int n;
+
+	g4d_efi_setup();
+	put_bytes(MDB_G4D_PAGE_LAST + MDB_G4D_MAP_OFF + 3, "\0", 1);
+	put_bytes(0x9e0e4, MDB_HOOK_SIGNATURE MDB_G4D_VENDOR, 16);
+	put_bytes(0x9d0e2, MDB_HOOK_SIGNATURE MDB_G4D_VENDOR, 16);
+	n = find(MDB_MAX_IMAGES);
+	EXPECT_NO_MSGS();
+	EXPECT(n == 0, "n = %u", n);
+}
+
 /* ---- Ventoy ------------------------------------------------------------ */
 
 /*
@@ -1039,24 +1371,6 @@ static unsigned int vt_find(unsigned long len, u32 attrs)
 				&env_map, out, &report);
 }
 
-/* Exactly one message, starting with @prefix and containing @why. */
-static bool vt_refused(int line, unsigned int n, const char *prefix,
-		       const char *why)
-{
-	if (n) {
-		fail_at(line, "image found, expected a refusal of \"%s\"", why);
-		return false;
-	}
-	if (bad_msg || nmsgs != 1) {
-		fail_at(line, "%u messages, expected 1; first: \"%s\"",
-			nmsgs, msg0());
-		return false;
-	}
-	return msg_is(line, 0, prefix, why);
-}
-
-#define EXPECT_VT_REFUSED(n, prefix, why) \
-	REQUIRE(vt_refused(__LINE__, n, prefix, why))
 #define VT_AT		"Ventoy image at 0x5c464a38: "
 
 /* What Ventoy 1.0.98+ leaves is served: the ISO behind the head, a CD. */
@@ -1116,7 +1430,7 @@ static void test_ventoy_var_size(void)
 		vt_setup();
 		n = vt_find(lens[i], MDB_VENTOY_VAR_ATTRS);
 		snprintf(why, sizeof(why), "%lu bytes, not 16", lens[i]);
-		EXPECT_VT_REFUSED(n, "VentoyRamDisk variable: ", why);
+		EXPECT_REFUSED_WITH(n, "VentoyRamDisk variable: ", why);
 	}
 }
 
@@ -1131,7 +1445,7 @@ static void test_ventoy_var_attrs(void)
 		vt_setup();
 		n = vt_find(16, attrs[i]);
 		snprintf(why, sizeof(why), "attributes 0x%x, not 0x6", attrs[i]);
-		EXPECT_VT_REFUSED(n, "VentoyRamDisk variable: ", why);
+		EXPECT_REFUSED_WITH(n, "VentoyRamDisk variable: ", why);
 	}
 }
 
@@ -1146,7 +1460,7 @@ static void test_ventoy_unaligned(void)
 		vt_setup();
 		put_le64(&vt_var.phys, phys[i]);
 		n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
-		EXPECT_VT_REFUSED(n, "Ventoy image at ", "is not page-aligned");
+		EXPECT_REFUSED_WITH(n, "Ventoy image at ", "is not page-aligned");
 	}
 }
 
@@ -1161,7 +1475,7 @@ static void test_ventoy_header_not_reserved(void)
 		vt_setup();
 		put_le64(&vt_var.phys, head[i] + MDB_VENTOY_HEAD_LEN);
 		n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
-		EXPECT_VT_REFUSED(n, "Ventoy image at ",
+		EXPECT_REFUSED_WITH(n, "Ventoy image at ",
 				  "is not in reserved memory");
 	}
 	/* The header's 512 bytes straddle the end of a reserved range. */
@@ -1169,7 +1483,7 @@ static void test_ventoy_header_not_reserved(void)
 	map_clear();
 	map_add(VT_ALLOC, VT_ALLOC + 256, MDB_MEM_RESERVED);
 	n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
-	EXPECT_VT_REFUSED(n, VT_AT, "is not in reserved memory");
+	EXPECT_REFUSED_WITH(n, VT_AT, "is not in reserved memory");
 }
 
 static void test_ventoy_guid(void)
@@ -1180,7 +1494,7 @@ static void test_ventoy_guid(void)
 	vt_param[VPARAM(guid) + 15] ^= 1;
 	vt_seal();
 	n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
-	EXPECT_VT_REFUSED(n, VT_AT, "no Ventoy GUID in its header");
+	EXPECT_REFUSED_WITH(n, VT_AT, "no Ventoy GUID in its header");
 }
 
 static void test_ventoy_checksum(void)
@@ -1190,7 +1504,7 @@ static void test_ventoy_checksum(void)
 	vt_setup();
 	vt_param[511] ^= 0x80;
 	n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
-	EXPECT_VT_REFUSED(n, VT_AT, "bad header checksum");
+	EXPECT_REFUSED_WITH(n, VT_AT, "bad header checksum");
 }
 
 /* DiskSize alone is never trusted: it must agree with the header. */
@@ -1204,7 +1518,7 @@ static void test_ventoy_disksize_mismatch(void)
 		vt_setup();
 		put_le64(&vt_var.disk_size, size[i]);
 		n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
-		EXPECT_VT_REFUSED(n, VT_AT, "does not match the header's image size");
+		EXPECT_REFUSED_WITH(n, VT_AT, "does not match the header's image size");
 	}
 }
 
@@ -1228,14 +1542,14 @@ static void test_ventoy_image_range(void)
 		vt_seal();
 		put_le64(&vt_var.disk_size, c[i].size - MDB_VENTOY_HEAD_LEN);
 		n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
-		EXPECT_VT_REFUSED(n, VT_AT "image 0x5c464a38+", c[i].why);
+		EXPECT_REFUSED_WITH(n, VT_AT "image 0x5c464a38+", c[i].why);
 	}
 	/* Reserved memory the map does not list as RAM but does not cover. */
 	vt_setup();
 	map_clear();
 	map_add(VT_ALLOC, VT_ALLOC + 0x100000, MDB_MEM_RESERVED);
 	n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
-	EXPECT_VT_REFUSED(n, VT_AT, "is not inside firmware-reserved memory");
+	EXPECT_REFUSED_WITH(n, VT_AT, "is not inside firmware-reserved memory");
 }
 
 /* ---- large memory maps ------------------------------------------------ */
@@ -1545,13 +1859,13 @@ static void test_other_vendor_hook(void)
 	env_setup(QEMU_BASE);
 	plant_disk(T0 + 8);	/* only reachable through a MEMDISK hook */
 	plant_memdisk_hook(H0, T0 + 8, BIOS_INT13);
-	plant_hook(0x9f800, "GRUB4DOS", BIOS_INT13, 0xdeadbeef);
+	plant_hook(0x9f800, "OTHERLDR", BIOS_INT13, 0xdeadbeef);
 	env_w.int13_vector = far_ptr(0x9f800);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT_NO_MSGS();
 	EXPECT(n == 0, "n = %u", n);
-	/* GRUB4DOS hooked in after MEMDISK: found through it */
-	plant_hook(0x9f800, "GRUB4DOS", far_ptr(H0), 0xdeadbeef);
+	/* another loader hooked in after MEMDISK: found through it */
+	plant_hook(0x9f800, "OTHERLDR", far_ptr(H0), 0xdeadbeef);
 	n = find(MDB_MAX_IMAGES);
 	EXPECT_NO_MSGS();
 	EXPECT(n == 1 && out[0].found == MDB_FOUND_HOOK, "n = %u", n);
@@ -1977,6 +2291,20 @@ static const struct {
 	CASE(scan_start),
 	CASE(parse_param_accepts),
 	CASE(parse_param_rejects),
+	CASE(g4d_bios),
+	CASE(g4d_slots),
+	CASE(g4d_readonly),
+	CASE(g4d_cd_odd_size),
+	CASE(g4d_stale_copy),
+	CASE(g4d_vector_mismatch),
+	CASE(g4d_in_ram),
+	CASE(g4d_chained_after_memdisk),
+	CASE(g4d_same_image_as_memdisk),
+	CASE(g4d_slot_refusals),
+	CASE(g4d_efi_page),
+	CASE(g4d_efi_boot_services),
+	CASE(g4d_efi_page_in_ram),
+	CASE(g4d_efi_signature_elsewhere),
 	CASE(ventoy_valid),
 	CASE(ventoy_disksize_exact),
 	CASE(ventoy_above_4g),
