@@ -1217,9 +1217,11 @@ static void test_g4d_slot_refusals(void)
 		{ (~0ull >> 9) - 1, 16, "wraps around" },
 		{ (IMG_ADDR >> 9) + 8, 16, "overlaps the image at 0x7000000" },
 	};
-	unsigned int i, n;
+	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(c); i++) {
+		unsigned int n;
+
 		g4d_setup();
 		put_slot(G4D_MAP(G4D_H), 1, 0x80, 0xff, 0x8000, c[i].start,
 			 c[i].count);
@@ -1423,10 +1425,12 @@ static void test_ventoy_above_4g(void)
 static void test_ventoy_var_size(void)
 {
 	static const unsigned long lens[] = { 0, 8, 15, 17, 24, 4096 };
-	unsigned int i, n;
+	unsigned int i;
 	char why[64];
 
 	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		unsigned int n;
+
 		vt_setup();
 		n = vt_find(lens[i], MDB_VENTOY_VAR_ATTRS);
 		snprintf(why, sizeof(why), "%lu bytes, not 16", lens[i]);
@@ -1438,10 +1442,12 @@ static void test_ventoy_var_size(void)
 static void test_ventoy_var_attrs(void)
 {
 	static const u32 attrs[] = { 0, 2, 4, 7, 0x27, 0x80000006u };
-	unsigned int i, n;
+	unsigned int i;
 	char why[64];
 
 	for (i = 0; i < ARRAY_SIZE(attrs); i++) {
+		unsigned int n;
+
 		vt_setup();
 		n = vt_find(16, attrs[i]);
 		snprintf(why, sizeof(why), "attributes 0x%x, not 0x6", attrs[i]);
@@ -1454,9 +1460,11 @@ static void test_ventoy_unaligned(void)
 {
 	static const u64 phys[] = { VT_ISO + 1, VT_ISO - 512, VT_ALLOC, 0,
 				    MDB_VENTOY_HEAD_LEN - 1, ~0ull };
-	unsigned int i, n;
+	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(phys); i++) {
+		unsigned int n;
+
 		vt_setup();
 		put_le64(&vt_var.phys, phys[i]);
 		n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
@@ -1512,9 +1520,11 @@ static void test_ventoy_disksize_mismatch(void)
 {
 	static const u64 size[] = { 0, VT_SIZE - 2048, VT_SIZE + 2048,
 				    VT_SIZE - MDB_VENTOY_HEAD_LEN + 1, ~0ull };
-	unsigned int i, n;
+	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(size); i++) {
+		unsigned int n;
+
 		vt_setup();
 		put_le64(&vt_var.disk_size, size[i]);
 		n = vt_find(16, MDB_VENTOY_VAR_ATTRS);
