@@ -1,6 +1,7 @@
 """The one harness: what a case checked, its result line, running many
-jobs side by side on the machine's cores, and the "N passed, N failed"
-line. Every runner (tests/run.py and each part's own run.py) uses it.
+jobs side by side on the machine's cores, and the "N passed, N failed,
+N skipped" line (a case whose test data are absent says SKIP and why).
+Every runner (tests/run.py and each part's own run.py) uses it.
 
 A job is one case (or one program that reports several, like the unit
 tests). Jobs may need other jobs (a kernel's module and initramfs before
@@ -20,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = Path(os.environ.get("MDB_CACHE", ROOT / "tests" / ".cache"))
-SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed$")
+SUMMARY = re.compile(r"^(\d+) passed, (\d+) failed(, (\d+) skipped)?$")
 TIMINGS = CACHE / "timings.json"
 CORES = os.cpu_count() or 1
 # Slots in a run: one more than cores. A TCG guest does not keep its core
@@ -45,6 +46,12 @@ class Case:
         self.failures = []
         self.notes = []
         self.seconds = 0.0
+        self.skipped = None
+
+    def skip(self, reason):
+        """The case cannot run here (e.g. its test data are absent): one
+        SKIP line with the reason, counted neither passed nor failed."""
+        self.skipped = reason
 
     def expect(self, cond, what):
         self.checks += 1
@@ -71,13 +78,15 @@ class Case:
 def result_line(label, c):
     if c.failures:
         return f"FAIL {label}: " + "; ".join(c.failures)
+    if c.skipped:
+        return f"SKIP {label}: {c.skipped}"
     notes = "".join(f", {n}" for n in c.notes)
     checks = f"{c.checks} check{'' if c.checks == 1 else 's'}"
     return f"PASS {label} ({checks}, {c.seconds:.0f} s{notes})"
 
 
-def summary_line(passed, failed):
-    return f"{passed} passed, {failed} failed"
+def summary_line(passed, failed, skipped=0):
+    return f"{passed} passed, {failed} failed, {skipped} skipped"
 
 
 class Job:
@@ -86,13 +95,13 @@ class Job:
     func(c) does the work and records checks in the Case c; an exception
     fails the job with its traceback. A job that reports several results
     itself (a program printing PASS/FAIL lines) adds them with
-    c.results.append((ok, line)) and prints no line of its own unless it
-    failed. needs: jobs that must pass first; after: jobs that must only
-    have ended (an order, not a condition). slots: those it takes of
-    the run's SLOTS: a guest one per vCPU; 0.5 for a job that mostly
-    waits (a guest waiting out a timeout); CORES for a kernel build
-    (make on every core, niced: beside it one guest runs at full speed
-    and the build takes the rest).
+    c.results.append((ok, line)) (ok None: a SKIP line) and prints no
+    line of its own unless it failed. needs: jobs that must pass first;
+    after: jobs that must only have ended (an order, not a condition).
+    slots: those it takes of the run's SLOTS: a guest one per vCPU; 0.5
+    for a job that mostly waits (a guest waiting out a timeout); CORES
+    for a kernel build (make on every core, niced: beside it one guest
+    runs at full speed and the build takes the rest).
     cost: expected seconds (the last run's, if known, wins). quiet: print
     nothing when it passes (setup steps)."""
 
@@ -131,14 +140,15 @@ class Job:
 
     def ok(self):
         return self.done and not self.case.failures and \
-            all(ok for ok, _ in self.case.results)
+            all(ok is not False for ok, _ in self.case.results)
 
     def lines(self):
-        """[(passed, line)] this job reports."""
+        """[(passed, line)] this job reports (passed None: skipped)."""
         c = self.case
         out = list(c.results)
         if c.failures or not (self.quiet or c.results):
-            out.append((not c.failures, result_line(self.label, c)))
+            ok = None if c.skipped and not c.failures else not c.failures
+            out.append((ok, result_line(self.label, c)))
         return out
 
 
@@ -154,9 +164,12 @@ def program(c, cmd, cwd=ROOT, env=None):
             summary = True
         elif line.startswith(("PASS ", "FAIL ")):
             c.results.append((line.startswith("PASS "), line))
+        elif line.startswith("SKIP "):
+            c.results.append((None, line))
         else:
             log.append(line)
-    if not summary or (p.returncode and all(ok for ok, _ in c.results)):
+    if not summary or (p.returncode and
+                       all(ok is not False for ok, _ in c.results)):
         tail = " | ".join(log[-5:])
         c.failures.append(f"{cmd[0]} exited {p.returncode} without a clean "
                           f"summary: {tail}")
@@ -232,7 +245,8 @@ def select(jobs, filters):
 
 def run(jobs, slots=None, out=print):
     """Run jobs, at most `slots` slots taken at once (default SLOTS),
-    print their lines in the given order and return (passed, failed)."""
+    print their lines in the given order and return (passed, failed,
+    skipped)."""
     slots = slots or SLOTS
     cost = _costs(jobs)
     listed = set(jobs)
@@ -246,7 +260,7 @@ def run(jobs, slots=None, out=print):
     pending = list(jobs)
     busy = 0
     printed = 0
-    passed = failed = 0
+    passed = failed = skipped = 0
 
     def work(job, weight):
         nonlocal busy
@@ -291,14 +305,15 @@ def run(jobs, slots=None, out=print):
                 lines = jobs[printed].lines()
                 for ok, line in lines:
                     out(line)
-                    passed += ok
-                    failed += not ok
+                    passed += ok is True
+                    failed += ok is False
+                    skipped += ok is None
                 jobs[printed].reported = len(lines)
                 printed += 1
             if printed < len(jobs):
                 cond.wait()
     _save_timings(jobs)
-    return passed, failed
+    return passed, failed, skipped
 
 
 def _save_timings(jobs):
@@ -353,13 +368,13 @@ def main(jobs, filters=(), table=False):
     exit status."""
     jobs = select(jobs, filters)
     start, cpu = time.monotonic(), cpu_times()
-    passed, failed = run(jobs, out=lambda line: print(line, flush=True))
+    passed, failed, skipped = run(jobs, out=lambda line: print(line, flush=True))
     if table:
         print(timing_table(jobs, time.monotonic() - start), flush=True)
         busy, total = (b - a for a, b in zip(cpu, cpu_times()))
         print(f"cores busy {100 * busy / max(total, 1):.0f} % of the run "
               f"({CORES} cores, {SLOTS} slots)", flush=True)
-    print(summary_line(passed, failed), flush=True)
+    print(summary_line(passed, failed, skipped), flush=True)
     return 1 if failed else 0
 
 
