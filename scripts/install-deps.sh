@@ -18,7 +18,8 @@ flex bison bc libelf-dev libssl-dev
 dkms dh-dkms debhelper lintian udev
 rpm makepkg pacman-package-manager libarchive-tools
 initramfs-tools live-boot dracut-core dracut-live squashfs-tools
-ovmf grub-efi-amd64-bin grub-common
+ovmf grub-efi-amd64-bin grub-common gnu-efi
+gcc-multilib nasm
 gnuplot-nox
 "
 

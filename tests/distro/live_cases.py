@@ -177,8 +177,9 @@ def mkinitramfs(kver, key, integration=True, out=None, project=True,
                 memdiskfind=True):
     """Debian's mkinitramfs with live-boot and the project's hook and
     init-top script (without integration: neither), from a private
-    configuration directory: MODULES=list (what the hooks add, and isofs
-    for the medium). Still about 23 MiB: live-boot's hook adds every
+    configuration directory: MODULES=list (what the hooks add, isofs for
+    the medium, virtio_pci and virtio_blk for the disk a boot loader ran
+    from). Still about 23 MiB: live-boot's hook adds every
     network driver. project=False: none of the project's files, not even
     the module; memdiskfind=False: as if syslinux-utils were not installed
     (live-boot's hook adds its memdiskfind when it is)."""
@@ -193,7 +194,9 @@ def mkinitramfs(kver, key, integration=True, out=None, project=True,
         (conf / "initramfs.conf").write_text(
             "MODULES=list\nBUSYBOX=y\nKEYMAP=n\nCOMPRESS=zstd\nRESUME=none\n"
             "FSTYPE=auto\nRUNSIZE=10%\n")
-        (conf / "modules").write_text("isofs\n")
+        # virtio: Ventoy's disk (ventoy_cases.py), where Ventoy's normal
+        # mode reads the ISO from, as a real system sees its USB stick.
+        (conf / "modules").write_text("isofs\nvirtio_pci\nvirtio_blk\n")
         if integration:
             shutil.copy2(ROOT / HOOK, conf / "hooks/memdiskblk")
             shutil.copy2(ROOT / INIT_TOP, conf / "scripts/init-top/memdiskblk")

@@ -16,7 +16,13 @@
   these do not touch the host);
 - the same live systems HTTP-booted by UEFI firmware (OVMF) into its RAM
   disk, served by nfit + nd_pmem, with and without the project's
-  integration (uefi_cases.py).
+  integration (uefi_cases.py);
+- the same live ISOs on a Ventoy disk made from Ventoy's own binaries, in
+  its memdisk mode under OVMF and SeaBIOS, and two controls (ventoy_cases.py;
+  skipped without ../shared/ventoy);
+- the live-boot ISO copied into RAM by GRUB4DOS's `map --mem` under
+  SeaBIOS and by a1ive's GRUB2 `map --mem --rt` under OVMF, and a control
+  (grub4dos_cases.py; skipped without ../shared/grub4dos).
 
 The DKMS and package cases install files under /lib/modules, /usr/src and
 /var/lib/dkms and put everything back after each case; they run one after
@@ -33,6 +39,7 @@ import sys
 
 import common  # first: it sets up the import path
 import dkms_cases
+import grub4dos_cases
 import harness
 import images
 import live_cases
@@ -42,13 +49,21 @@ import package_rpm_arch_cases
 import shell_cases
 import udev_cases
 import uefi_cases
+import ventoy_cases
+
+# Ventoy's boots took 30-40 s (60 s with their images' builds) here, the
+# dracut one up to 80 s (115 s), the control that waits for a medium
+# 135-190 s.
+VENTOY_COST = {"ventoy-uefi-dracut": 115, "ventoy-uefi-live-boot-plain": 200}
 
 # (name, function, touches the host's module tree, cost in seconds)
 CASES = ([(n, f, False, 5) for n, f in shell_cases.CASES + mkinitcpio_cases.CASES] +
          [(n, f, True, 60) for n, f in dkms_cases.CASES + package_cases.CASES] +
          [(n, f, False, 20) for n, f in package_rpm_arch_cases.CASES] +
          [(n, f, False, 60) for n, f in udev_cases.CASES + live_cases.CASES] +
-         [(n, f, False, 150) for n, f in uefi_cases.CASES])
+         [(n, f, False, 150) for n, f in uefi_cases.CASES] +
+         [(n, f, False, VENTOY_COST.get(n, 60)) for n, f in ventoy_cases.CASES] +
+         [(n, f, False, 60) for n, f in grub4dos_cases.CASES])
 
 
 # Cases that read what others made (the .deb, the RPM and the Arch
@@ -60,7 +75,9 @@ NEEDS = {"lintian": ("deb-build",), "deb-install": ("deb-build",),
 # Controls that mostly wait: live-boot searches 60 s for a medium that
 # never comes (measured: 29 s of CPU in 92 s, 47 in 104 under UEFI), so
 # they take half a slot (harness.SLOTS).
-WAITING = {"live-boot-no-module": 0.5, "uefi-live-boot-plain": 0.5}
+WAITING = {"live-boot-no-module": 0.5, "uefi-live-boot-plain": 0.5,
+           "ventoy-uefi-live-boot-plain": 0.5,
+           "grub4dos-live-boot-no-module": 0.5}
 
 
 class State:

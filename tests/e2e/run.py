@@ -6,6 +6,7 @@ Usage: run.py [--list] [SUBSTRING...]
   only the cases whose "e2e/KVER/NAME" contains one of the substrings;
   --list prints each case's name and what it asserts.
 """
+import re
 import sys
 from pathlib import Path
 
@@ -24,9 +25,16 @@ def jobs():
         def missing(c):
             c.expect(False, f"need the 6.1 and 6.12 kernels, found {kvers}")
         out.append(harness.Job("e2e/kernels", missing))
+    newest = max(kvers, key=version, default=None)
     for kver in kvers:
-        out += suite.jobs(f"e2e/{images.short(kver)}", kver, files)
+        out += suite.jobs(f"e2e/{images.short(kver)}", kver, files,
+                          newest=kver == newest)
     return out
+
+
+def version(kver):
+    """6.12.117+deb12-amd64 -> [6, 12, 117, 12]: sorts 6.12 after 6.9."""
+    return [int(n) for n in re.findall(r"\d+", kver)]
 
 
 def main(args):

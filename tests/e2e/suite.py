@@ -15,7 +15,8 @@ Optional: SLOTS (one per guest vCPU, default 1), COST (expected
 seconds, so long cases start first), CASES = {"NAME-variant": function}
 instead of test, for variants sharing one guest script, and
 PREPARE(k), run once per kernel before them (its result is c.prepared),
-ONLY = "debug" for a case that needs that part's kernel (lockdown).
+ONLY = "debug" for a case that needs that part's kernel (lockdown),
+NEWEST = True for one the e2e part runs on its newest kernel only.
 The guest runs GUEST when its kernel command line says mdbtest=NAME (the
 k.iso/k.harddisk helpers put it there).
 """
@@ -46,6 +47,7 @@ class CaseFile:
         self.variants = getattr(mod, "CASES", None) or {self.name: mod.test}
         self.prepare = getattr(mod, "PREPARE", None)
         self.only = getattr(mod, "ONLY", None)
+        self.newest = getattr(mod, "NEWEST", False)
 
 
 def case_files():
@@ -88,11 +90,12 @@ class Kernel:
         return boot(f"{self.label}-{c.name}", **kw)
 
 
-def jobs(prefix, kver, files, wrap=None, skip=(), needs=()):
+def jobs(prefix, kver, files, wrap=None, skip=(), needs=(), newest=True):
     """One setup job (module + initramfs) and one job per case for the
     kernel kver (or a function returning it, called once the jobs in
     needs are done), labelled PREFIX/NAME. wrap(k, c, func) may run a case
-    and add checks of its own (the debug kernel's checkers)."""
+    and add checks of its own (the debug kernel's checkers). newest=False:
+    a part's older kernel, which runs no NEWEST case."""
     holder = {}
     label = prefix.replace("/", "-")
 
@@ -102,7 +105,8 @@ def jobs(prefix, kver, files, wrap=None, skip=(), needs=()):
     setup_job = Job(f"{prefix}/setup", setup, needs=needs, cost=30, quiet=True)
     out = []
     for f in files:
-        if f.only and f.only != prefix.split("/")[0]:
+        if f.only and f.only != prefix.split("/")[0] or \
+                f.newest and not newest:
             continue
         wanted = [(n, func) for n, func in f.variants.items() if n not in skip]
         needs = [setup_job]

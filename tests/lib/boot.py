@@ -4,9 +4,10 @@ A guest reports facts as "@@ key value" lines (tests/e2e/guest/init); boot()
 returns them with the whole console log, which also carries the kernel's
 own warnings. Console logs are kept in CACHE/logs/NAME.log.
 
-Guests boot through SeaBIOS (MEMDISK, a kernel, or the network) or, with
-http_iso, through UEFI firmware (Debian's OVMF) that HTTP-boots an ISO
-served for the boot's duration on the host's 127.0.0.1 only.
+Guests boot through SeaBIOS (MEMDISK, a kernel, a disk image, or the
+network) or through UEFI firmware (Debian's OVMF): from a disk image, or
+(http_iso) HTTP-booting an ISO served for the boot's duration on the
+host's 127.0.0.1 only.
 """
 import contextlib
 import http.server
@@ -61,14 +62,16 @@ class Boot:
 
 def boot(name, image=None, memdisk_args="", kernel=None, initrd=None,
          append="", mem=1024, timeout=300, extra=(), cpus=1, http_iso=None,
-         silent_limit=None, until=None):
+         silent_limit=None, until=None, disk=None, uefi=False):
     """Boot MEMDISK with image, or Linux directly with kernel (and initrd,
-    if given), or neither (extra then says how the guest boots, e.g. from
-    the network), or UEFI firmware that HTTP-boots the ISO http_iso (the
-    server's log is the result's .requests). silent_limit: seconds a
-    guest may print nothing before it is booted again. until=(TEXT, S):
-    stop the guest S seconds after TEXT appears on its console (for a
-    guest that is to wait forever, e.g. for a root device)."""
+    if given), or the raw disk image disk (read-only, virtio) with SeaBIOS
+    or, with uefi, OVMF, or neither (extra then says how the guest boots,
+    e.g. from the network), or UEFI firmware that HTTP-boots the ISO
+    http_iso (the server's log is the result's .requests). silent_limit:
+    seconds a guest may print nothing before it is booted again.
+    until=(TEXT, S): stop the guest S seconds after TEXT appears on its
+    console (for a guest that is to wait forever, e.g. for a root
+    device)."""
     logs = CACHE / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log = logs / f"{name}.log"
@@ -79,6 +82,12 @@ def boot(name, image=None, memdisk_args="", kernel=None, initrd=None,
                      silent_limit=silent_limit)
         b.requests = requests
         return b
+    if disk is not None:
+        # SeaBIOS without a network card: nothing to fall back to (PXE)
+        # if the disk does not boot.
+        firmware = ovmf(logs / f"{name}.vars.fd") if uefi else ["-nic", "none"]
+        extra = [*firmware, "-drive",
+                 f"file={disk},format=raw,if=virtio,readonly=on", *extra]
     # One vCPU unless a test needs more: with several, QEMU 7.2's TCG now
     # and then runs a stale int3 that the kernel's live text patching
     # (static keys) had already removed, and the guest oopses (seen here in
@@ -152,19 +161,24 @@ def _run(cmd, log, deadline, silent_limit, until=None):
             proc.wait()
 
 
-def uefi_http(url, vars_copy):
-    """QEMU arguments for OVMF booting url over HTTP: a q35 machine, the
-    firmware's code read-only and vars_copy (a copy of its pristine
-    settings, made before each boot) as its flash, virtio-net with no
-    option ROM (OVMF's own driver runs it, not QEMU's iPXE ROM) and QEMU's
-    DHCP handing out url. The fw_cfg
-    knobs drop OVMF's PXE boot options, so HTTP boot over IPv4 is the
-    first thing it tries: its PXE attempts over IPv4 and IPv6 took 85 s
-    here (TFTP errors for an http:// file name, then no IPv6 offer).
-    -nodefaults leaves out the empty CD drive it would try first."""
+def ovmf(vars_copy):
+    """QEMU arguments for OVMF: a q35 machine, the firmware's code
+    read-only and vars_copy (a copy of its pristine settings, made before
+    each boot) as its flash. -nodefaults leaves out the empty CD drive it
+    would try first (and the network card)."""
     return ["-machine", "q35", "-nodefaults",
             "-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
-            "-drive", f"if=pflash,format=raw,file={vars_copy}",
+            "-drive", f"if=pflash,format=raw,file={vars_copy}"]
+
+
+def uefi_http(url, vars_copy):
+    """QEMU arguments for OVMF (ovmf()) booting url over HTTP: virtio-net
+    with no option ROM (OVMF's own driver runs it, not QEMU's iPXE ROM)
+    and QEMU's DHCP handing out url. The fw_cfg
+    knobs drop OVMF's PXE boot options, so HTTP boot over IPv4 is the
+    first thing it tries: its PXE attempts over IPv4 and IPv6 took 85 s
+    here (TFTP errors for an http:// file name, then no IPv6 offer)."""
+    return [*ovmf(vars_copy),
             "-fw_cfg", "name=opt/org.tianocore/IPv4PXESupport,string=n",
             "-fw_cfg", "name=opt/org.tianocore/IPv6PXESupport,string=n",
             "-netdev", f"user,id=n0,bootfile={url}",
@@ -213,3 +227,19 @@ def serve_file(path):
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+def ventoy_forge(name, kernel, payload, append, variant="valid", initrd=None,
+                 **kw):
+    """Boot OVMF from an ESP whose tests/e2e/hostile/ventoy-forge.c forges
+    Ventoy's UEFI RAM disk of the ISO payload (variant's flaw; "valid":
+    exactly what Ventoy leaves), then starts the kernel image kernel with
+    the command line append (and initrd, if given, loaded by the kernel's
+    EFI stub). The disk is CACHE/img/ventoy-forge/NAME.img; kw goes to
+    boot(). The forger's "@@ forge.*" facts (numbers in hex) are in the
+    result: phyaddr and imgsize are where the ISO is and its size."""
+    from images import ventoy_forge_esp
+    disk = CACHE / "img" / "ventoy-forge" / f"{name}.img"
+    disk.parent.mkdir(parents=True, exist_ok=True)
+    ventoy_forge_esp(disk, kernel, append, payload, variant, initrd)
+    return boot(name, disk=disk, uefi=True, **kw)

@@ -10,11 +10,14 @@ built once, under a lock, and every image has a path of its own.
 """
 import gzip
 import hashlib
+import json
 import os
 import random
 import re
 import shutil
 import subprocess
+import tarfile
+import tempfile
 import threading
 import zlib
 from pathlib import Path
@@ -32,11 +35,18 @@ ISOHYBRID_MBR = ISOLINUX_BIN.parent / "isohdpfx.bin"
 GRUB_EFI_MODULES = ["normal", "search", "search_label", "iso9660", "linux",
                     "part_gpt", "part_msdos"]
 IPXE_ROM = Path("/usr/lib/ipxe/qemu/pxe-e1000.rom")
+# Ventoy's prebuilt INSTALL tree (a tarball) beside this repository, as
+# test data: ../shared/ventoy, absent on most machines.
+VENTOY = ROOT.parent / "shared" / "ventoy"
+VENTOY_EFI_SECTORS = 65536  # partition 2, VTOYEFI: 32 MiB, as Ventoy checks
 # The module's sources (VERSION gives MODULE_VERSION; Kbuild reads it).
 SOURCES = ["Kbuild", "Makefile", "VERSION", "memdiskblk.c", "memdiskblk.h",
            "memdiskblk_scan.c", "compat.h"]
 # Filesystems the guest mounts; their dependencies are found in modules.dep.
-FS_MODULES = ["isofs", "vfat", "nls_cp437", "nls_utf8", "nls_ascii"]
+# efivarfs: the UEFI variables a firmware-booted guest reads back
+# (tests/e2e/cases/ventoy-hostile.py); it loads, unused, everywhere else.
+FS_MODULES = ["isofs", "vfat", "nls_cp437", "nls_utf8", "nls_ascii",
+              "efivarfs"]
 # What every guest kernel is booted with. panic=-1: a panic ends the
 # guest. cryptomgr.notests: no self-tests of the crypto algorithms as they
 # register (nothing here is about them); under TCG they took 1.5 s of
@@ -468,7 +478,8 @@ def floppy(path, kver, initrd, cmdline, files):
 
 def hostile_mbr(patches=()):
     """tests/e2e/hostile/mbr.S assembled, carrying patches: (physical
-    address, bytes) it writes into memory before booting partition 1."""
+    address, bytes) it writes into memory before booting partition 1 (an
+    address with bit 31 set is relative to the INT 13h vector's segment)."""
     src = ROOT / "tests" / "e2e" / "hostile" / "mbr.S"
     out = CACHE / "hostile" / hashlib.sha256(repr(patches).encode()).hexdigest()[:12]
     out.mkdir(parents=True, exist_ok=True)
@@ -538,4 +549,279 @@ def harddisk(path, kver, initrd, cmdline, files, mbr=None):
         disk.seek(1 << 20)
         shutil.copyfileobj(src, disk)
     part.unlink()
+    return path
+
+
+def ventoy_tarball():
+    """Ventoy's INSTALL tree tarball in VENTOY, or None."""
+    found = sorted(VENTOY.glob("ventoy-INSTALL-*.tar.xz"))
+    return found[-1] if found else None
+
+
+def ventoy_disk(name, isos, config, grub_cfg=None):
+    """A USB disk as Ventoy2Disk.sh makes one (MBR style, Secure Boot off),
+    from Ventoy's own files: partition 1 (from 1 MiB: Ventoy's GRUB refuses
+    other starts) holds the ISOs ({file name: ISO here}) and
+    /ventoy/ventoy.json (config, a dict); partition 2, right after it and
+    exactly 32 MiB, is FAT16 labelled VTOYEFI with Ventoy's boot files
+    (ventoy_pack.sh's list: grub/, ventoy/, EFI/, tool/), the GRUB EFI
+    image as EFI/BOOT/BOOTX64.EFI; the MBR is Ventoy's boot.img (GRUB
+    compares its bytes 0-47 and 400-415) and its core.img follows from
+    sector 1. Partition 1 is FAT32 (mtools writes it; Ventoy makes exFAT).
+    grub_cfg replaces Ventoy's grub/grub.cfg (the tree's BIOS core.img is
+    1.0.73's and needs that release's). Cached in CACHE/ventoy by a digest
+    of everything it is made from; returns the image's path."""
+    tarball = ventoy_tarball()
+    grub_cfg = Path(grub_cfg) if grub_cfg else None
+    text = json.dumps(config, indent=4) + "\n"
+    h = hashlib.sha256()
+    named = [x for n, iso in sorted(isos.items())
+             for x in (n.encode(), Path(iso))]
+    for part in [Path(__file__), tarball, grub_cfg or b"", text.encode(),
+                 *named]:
+        h.update(part.read_bytes() if isinstance(part, Path) else part)
+        h.update(b"\0")
+    key = h.hexdigest()[:16]
+    out = CACHE / "ventoy" / f"{name}-{key}.img"
+    with locked(("ventoy", name)):
+        if out.exists():
+            return out
+        out.parent.mkdir(parents=True, exist_ok=True)
+        for old in out.parent.iterdir():  # this name's, from other inputs
+            if re.fullmatch(rf"{re.escape(name)}-[0-9a-f]{{16}}\.img",
+                            old.name):
+                old.unlink()
+        with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+            _ventoy_disk(Path(tmp), tarball, isos, text, grub_cfg, key, out)
+    return out
+
+
+def _ventoy_disk(tmp, tarball, isos, text, grub_cfg, key, out):
+    run(["tar", "-xJf", str(tarball), "-C", str(tmp)])
+    tree = tmp / "INSTALL"
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    # Partition 1: the ISOs and ventoy.json, 8 MiB to spare; FAT32 needs
+    # 65525 clusters at least (512-byte ones: 33 MiB).
+    size = sum(Path(iso).stat().st_size for iso in isos.values())
+    mib = max(40, (size >> 20) + 8)
+    data, start2 = tmp / "data.img", 2048 + mib * 2048
+    run(["mkfs.fat", "-F", "32", "-s", "1", "-n", "Ventoy", "-h", "2048",
+         "-C", str(data), str(mib * 1024)])
+    (tmp / "ventoy.json").write_text(text)
+    run(["mmd", "-i", str(data), "::/ventoy"], env=env)
+    run(["mcopy", "-i", str(data), str(tmp / "ventoy.json"), "::/ventoy/"],
+        env=env)
+    for fname, iso in isos.items():
+        run(["mcopy", "-i", str(data), str(iso), f"::/{fname}"], env=env)
+    # Partition 2, as ventoy_pack.sh fills it: grub.cfg first, help and
+    # menu as tarballs, no i386-pc/*.img; the tools' first 16 KiB (GRUB
+    # checks that tool/mount.exfat-fuse_aarch64 exists). The tree's
+    # EFI/BOOT/BOOTX64.EFI is a shim whose second stage is not there:
+    # GRUB EFI takes its place, as on a disk made without Secure Boot.
+    efi = tmp / "VTOYEFI"
+    grub = efi / "grub"
+    shutil.copytree(tree / "grub", grub, ignore=shutil.ignore_patterns(
+        "help", "menu", "grub.cfg", "*.img"))
+    for sub in ["help", "menu"]:
+        with tarfile.open(grub / f"{sub}.tar.gz", "w:gz",
+                          format=tarfile.GNU_FORMAT) as t:
+            t.add(tree / "grub" / sub, arcname=f"./{sub}")
+    shutil.copytree(tree / "ventoy", efi / "ventoy")
+    shutil.copytree(tree / "EFI", efi / "EFI")
+    shutil.copy(efi / "EFI/BOOT/grubx64_real.efi",
+                efi / "EFI/BOOT/BOOTX64.EFI")
+    shutil.copy(tree / "tool/ENROLL_THIS_KEY_IN_MOKMANAGER.cer", efi)
+    (efi / "tool").mkdir()
+    for arch in ["i386", "x86_64", "aarch64"]:
+        (efi / f"tool/mount.exfat-fuse_{arch}").write_bytes(
+            (tree / f"tool/{arch}/vtoycli").read_bytes()[:16384])
+    shutil.copy(tree / "tool/create_ventoy_iso_part_dm.sh", efi / "tool")
+    part2 = tmp / "efi.img"
+    run(["mkfs.fat", "-F", "16", "-s", "1", "-n", "VTOYEFI", "-h", str(start2),
+         "-C", str(part2), str(VENTOY_EFI_SECTORS // 2)])
+    run(["mmd", "-i", str(part2), "::/grub"], env=env)
+    run(["mcopy", "-i", str(part2), str(grub_cfg or tree / "grub/grub.cfg"),
+         "::/grub/grub.cfg"], env=env)
+    for item in sorted(grub.iterdir()):
+        run(["mcopy", "-s", "-i", str(part2), str(item), "::/grub/"], env=env)
+    for item in sorted(efi.iterdir()):
+        if item != grub:
+            run(["mcopy", "-s", "-i", str(part2), str(item), "::/"], env=env)
+    # The disk: Ventoy's partition types (7 and EF, 1 active), its boot.img
+    # and core.img, a disk signature and Ventoy's 16-byte disk UUID (at
+    # 384) taken from the key.
+    disk = tmp / "disk.img"
+    with open(disk, "wb") as f:
+        f.truncate((start2 + VENTOY_EFI_SECTORS) * 512)
+    run(["sfdisk", "-q", str(disk)], input=(
+        f"label: dos\nlabel-id: 0x{key[:8]}\n"
+        f"start=2048, size={mib * 2048}, type=7, bootable\n"
+        f"start={start2}, size={VENTOY_EFI_SECTORS}, type=ef\n"))
+    boot = (tree / "grub/i386-pc/boot.img").read_bytes()
+    core = (tree / "grub/i386-pc/core.img").read_bytes()
+    if len(core) > 2047 * 512:
+        raise RuntimeError("Ventoy's core.img does not fit before 1 MiB")
+    with open(disk, "r+b") as f:
+        f.write(boot[:440])
+        f.seek(384)
+        f.write(bytes.fromhex(key) * 2)
+        f.seek(512)
+        f.write(core)
+        for offset, src in ((2048, data), (start2, part2)):
+            f.seek(offset * 512)
+            with open(src, "rb") as p:
+                shutil.copyfileobj(p, f)
+    disk.rename(out)
+
+
+# gnu-efi's recipe for an EFI application (Debian's gnu-efi package, its
+# README.gnuefi and Make.defaults): compile position-independent with
+# 2-byte wchar_t and the UEFI calling convention, link a shared object with
+# its crt0 and linker script against libefi and libgnuefi, copy its
+# sections into a PE32+ EFI application (subsystem 10).
+GNU_EFI_CFLAGS = ["-I/usr/include/efi", "-I/usr/include/efi/x86_64", "-O2",
+                  "-Wall", "-Wextra", "-fpic", "-fshort-wchar",
+                  "-ffreestanding", "-fno-stack-protector", "-fno-stack-check",
+                  "-fno-strict-aliasing", "-mno-red-zone",
+                  "-maccumulate-outgoing-args", "-DGNU_EFI_USE_MS_ABI"]
+GNU_EFI_LDFLAGS = ["-nostdlib", "-znocombreloc", "-shared", "-Bsymbolic",
+                   "-T", "/usr/lib/elf_x86_64_efi.lds",
+                   "/usr/lib/crt0-efi-x86_64.o"]
+GNU_EFI_SECTIONS = [".text", ".sdata", ".data", ".dynamic", ".dynsym",
+                    ".rel", ".rela", ".rel.*", ".rela.*", ".reloc"]
+
+
+def efi_program(src):
+    """The gnu-efi program in the C file src as a PE32+ EFI application,
+    built by gnu-efi's recipe (GNU_EFI_*) into CACHE/efi, cached by a
+    digest of the source and the recipe; returns its path."""
+    src = Path(src)
+    recipe = repr((GNU_EFI_CFLAGS, GNU_EFI_LDFLAGS, GNU_EFI_SECTIONS))
+    key = hashlib.sha256(src.read_bytes() + recipe.encode()).hexdigest()[:16]
+    out = CACHE / "efi" / f"{src.stem}-{key}.efi"
+    with locked(("efi", src)):
+        if out.exists():
+            return out
+        out.parent.mkdir(parents=True, exist_ok=True)
+        for old in out.parent.glob(f"{src.stem}-*.efi"):
+            old.unlink()
+        with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+            obj, so, efi = (Path(tmp) / f"{src.stem}{x}"
+                            for x in (".o", ".so", ".efi"))
+            run(["gcc", *GNU_EFI_CFLAGS, "-c", str(src), "-o", str(obj)])
+            run(["ld", *GNU_EFI_LDFLAGS, str(obj), "-o", str(so),
+                 "-L/usr/lib", "-lefi", "-lgnuefi"])
+            run(["objcopy", *(a for s in GNU_EFI_SECTIONS for a in ("-j", s)),
+                 "--target", "efi-app-x86_64", "--subsystem=10", str(so),
+                 str(efi)])
+            efi.rename(out)
+    return out
+
+
+def esp_disk(path, files):
+    """A GPT disk image whose one partition, from 1 MiB, is an EFI system
+    partition: FAT (mkfs.fat, mtools, no mounts) holding files {path in
+    the ESP: file here, or bytes}; OVMF boots its EFI/BOOT/BOOTX64.EFI.
+    Returns path."""
+    part = Path(str(path) + ".esp")
+    part.unlink(missing_ok=True)
+    sizes = [len(v) if isinstance(v, bytes) else Path(v).stat().st_size
+             for v in files.values()]
+    kib = sum(sizes) // 1024 + 4 * len(sizes) + 2048
+    run(["mkfs.fat", "-n", "MDBESP", "-h", "2048", "-C", str(part), str(kib)])
+    env = dict(os.environ, MTOOLS_SKIP_CHECK="1")
+    made = set()
+    for dest, src in sorted(files.items()):
+        parents = Path(dest).parents
+        for d in reversed([str(p) for p in parents if str(p) != "."]):
+            if d not in made:
+                run(["mmd", "-i", str(part), f"::/{d}"], env=env)
+                made.add(d)
+        if isinstance(src, bytes):
+            blob = Path(str(path) + ".blob")
+            blob.write_bytes(src)
+            src = blob
+        run(["mcopy", "-i", str(part), str(src), f"::/{dest}"], env=env)
+    Path(str(path) + ".blob").unlink(missing_ok=True)
+    with open(path, "wb") as disk:
+        disk.truncate((1 << 20) * 2 + kib * 1024)  # + the backup GPT
+    run(["sfdisk", "-q", str(path)],
+        input=f"label: gpt\nstart=2048, size={kib * 2}, type=U\n")
+    with open(path, "r+b") as disk, open(part, "rb") as src:
+        disk.seek(1 << 20)
+        shutil.copyfileobj(src, disk)
+    part.unlink()
+    return path
+
+
+VENTOY_FORGE = ROOT / "tests" / "e2e" / "hostile" / "ventoy-forge.c"
+
+
+def ventoy_forge_esp(path, kernel, cmdline, payload, variant="valid",
+                     initrd=None):
+    """An ESP disk (esp_disk()) booting tests/e2e/hostile/ventoy-forge.c:
+    it forges Ventoy's UEFI RAM disk of the ISO payload, with variant's
+    flaw ("valid": none), then starts the kernel image kernel with cmdline
+    (preceded by initrd=\\initrd.img if an initrd is given, which the
+    kernel's EFI stub loads from the ESP). Returns path."""
+    files = {"EFI/BOOT/BOOTX64.EFI": efi_program(VENTOY_FORGE),
+             "vmlinuz": kernel, "payload.iso": payload}
+    if initrd is not None:
+        files["initrd.img"] = initrd
+        cmdline = f"initrd=\\initrd.img {cmdline}"
+    files["forge.cfg"] = f"variant={variant}\ncmdline={cmdline}\n".encode()
+    return esp_disk(path, files)
+
+
+# GRUB4DOS's source tarball (and a1ive's prebuilt GRUB2) beside this
+# repository, as test data: ../shared/grub4dos, whose README.md records
+# their layout; absent on most machines.
+GRUB4DOS = ROOT.parent / "shared" / "grub4dos"
+A1IVE_GRUB = GRUB4DOS / "a1ive-grub" / "grubx64-map-77322411.efi"
+
+
+def grub4dos_tarball():
+    """GRUB4DOS's source tarball in GRUB4DOS, or None."""
+    found = sorted(GRUB4DOS.glob("grub4dos-*.tar.xz"))
+    return found[-1] if found else None
+
+
+def grub4dos_grldr():
+    """GRUB4DOS's grldr, built from grub4dos_tarball() (gcc-multilib, nasm)
+    with its preset menu, which reads /menu.lst from the boot CD; cached in
+    CACHE/grub4dos by the tarball's digest (about 20 s to build here)."""
+    tarball = grub4dos_tarball()
+    key = hashlib.sha256(tarball.read_bytes()).hexdigest()[:16]
+    out = CACHE / "grub4dos" / key / "grldr"
+    with locked("grub4dos"):
+        if out.exists():
+            return out
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+            run(["tar", "-xJf", str(tarball), "-C", tmp])
+            src = next(Path(tmp).glob("grub4dos-*"))
+            run(["./configure", "--enable-preset-menu=preset_menu.lst"], cwd=src)
+            # -j2 can race on pre_stage2_fullsize; a second make ends it.
+            subprocess.run(["make", "-j2"], cwd=src, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+            run(["make"], cwd=src)
+            shutil.copy(src / "stage2" / "grldr", str(out) + ".tmp")
+        Path(str(out) + ".tmp").rename(out)
+    return out
+
+
+def grub4dos_iso(path, menu, files):
+    """An El Torito ISO (no emulation) booting GRUB4DOS's grldr, which runs
+    menu (a menu.lst's text) from the CD; files: {path in the ISO: file
+    here}, grafted, not copied. Written to path.tmp, then renamed."""
+    tmp = Path(str(path) + ".tmp")
+    lst = Path(str(path) + ".menu.lst")
+    lst.write_text(menu)
+    grafts = [f"/grldr={grub4dos_grldr()}", f"/menu.lst={lst}",
+              *(f"/{name.lstrip('/')}={src}" for name, src in files.items())]
+    run(["xorriso", "-as", "mkisofs", "-quiet", "-R", "-o", str(tmp),
+         "-b", "grldr", "-no-emul-boot", "-boot-load-size", "4",
+         "-graft-points", *grafts])
+    lst.unlink()
+    tmp.rename(path)
     return path

@@ -15,7 +15,8 @@ Cases, one line each, then "N passed, N failed":
   (=y); for the newest tree a prepared tree with a small configuration.
 - builtin-*: the built-in kernel (tests/upstream/builtin.config: no PCI,
   no modules, no initramfs support) boots through real MEMDISK with its
-  root file system on /dev/memdisk0p1 or /dev/memdisk0.
+  root file system on /dev/memdisk0p1 or /dev/memdisk0, and through OVMF
+  and a forged Ventoy memdisk mode with its root on /dev/memdisk0.
 
 Everything built (trees, kernels, the chroot) is cached outside the
 repository in MDB_MATRIX_CACHE (default /var/cache/memdiskblk) by a digest
@@ -348,6 +349,30 @@ def case_builtin_iso(k, c):
     served(c, b, iso.stat().st_size)
 
 
+def case_builtin_ventoy(k, c):
+    """The built-in driver under UEFI, with no initramfs: OVMF runs the
+    test's forger of Ventoy's memdisk mode (tests/e2e/hostile/
+    ventoy-forge.c, variant valid: exactly what Ventoy leaves, the ISO in
+    EfiRuntimeServicesData behind its header, VentoyRamDisk set), which
+    starts the built-in kernel through its EFI stub with
+    root=/dev/memdisk0 rootfstype=iso9660 ro: /sbin/init on the ISO runs
+    as PID 1 from an iso9660 root; the driver read the variable through
+    the EFI runtime services, found it as ventoy, and checked the range
+    against the E820 table (no PCI, so /proc/iomem has no Reserved entry
+    for it)."""
+    _, bzimage = k.builtin()
+    iso = k.iso("")
+    b = boot.ventoy_forge("upstream-builtin-ventoy", bzimage, iso,
+                          f"{BUILTIN_CONSOLE} root=/dev/memdisk0 "
+                          "rootfstype=iso9660 ro", timeout=240)
+    c.booted(b)
+    c.expect(re.search(r"efi: EFI v[\d.]+ by EDK II", b.log), "booted by UEFI")
+    c.eq(b.get("init-ran"), "pid=1", "/sbin/init ran as PID 1")
+    c.eq((b.get("root") or "").split()[1:], ["iso9660", "ro"], "root: iso9660, ro")
+    c.eq(b.get("memdisk0.found"), "ventoy", "found through Ventoy's variable")
+    served(c, b, iso.stat().st_size)
+
+
 WAIT_AFTER = 15  # seconds of waiting for the root that prove it waits
 
 
@@ -423,6 +448,7 @@ def jobs(debug_build, chroot):
             cost=120, slots=harness.CORES),
         job("builtin-harddisk", case_builtin_harddisk, needs=[builtin], cost=40),
         job("builtin-iso", case_builtin_iso, needs=[builtin], cost=30),
+        job("builtin-ventoy", case_builtin_ventoy, needs=[builtin], cost=40),
         # Mostly waits (WAIT_AFTER): 5 s of CPU in 20.
         job("builtin-autodetect-off", case_builtin_autodetect_off,
             needs=[builtin], cost=40, slots=0.5),

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * A hostile boot loader for tests: an MBR that, once MEMDISK has installed
- * itself, overwrites memory with the patches the test harness put at
- * PATCHES (records of u32 physical address, u16 length, bytes; a zero
- * length ends the list), then boots the active partition's boot sector
- * like any MBR (DS:SI pointing at its partition entry, DL the drive).
+ * A hostile boot loader for tests: an MBR that, once MEMDISK (or GRUB4DOS)
+ * has installed itself, overwrites memory with the patches the test
+ * harness put at PATCHES (records of u32 physical address, u16 length,
+ * bytes; a zero length ends the list; an address with bit 31 set is
+ * relative to the segment the INT 13h vector names, e.g. GRUB4DOS's
+ * handler), then boots the active partition's boot sector like any MBR
+ * (DS:SI pointing at its partition entry, DL the drive).
  *
  * Assemble: as --32 mbr.S -o mbr.o
  *           ld -m elf_i386 -Ttext 0x600 --oformat binary mbr.o -o mbr.bin
@@ -27,10 +29,16 @@ start:
 	ljmp	$0, $relocated
 relocated:
 	sti
-	movb	%dl, drive
+	pushw	%dx			/* the drive, kept on the stack */
 	movw	$patches, %si
 next_patch:
 	lodsl				/* %eax: physical address */
+	btrl	$31, %eax
+	jnc	absolute
+	movzwl	0x4e, %edx		/* + the INT 13h vector's segment */
+	shll	$4, %edx
+	addl	%edx, %eax
+absolute:
 	movl	%eax, %edx
 	lodsw
 	movw	%ax, %cx		/* length */
@@ -47,17 +55,17 @@ patched:
 	movw	%ax, %es
 	movw	$dap, %si		/* read partition 1's boot sector */
 	movb	$0x42, %ah
-	movb	drive, %dl
+	popw	%dx
+	pushw	%dx
 	int	$0x13
 	jc	halt
 	movw	$0x600 + 446, %si	/* its partition entry */
-	movb	drive, %dl
+	popw	%dx
 	ljmp	$0, $0x7c00
 halt:
 	hlt
 	jmp	halt
 
-drive:	.byte	0
 dap:	.byte	0x10, 0
 	.word	1, 0x7c00, 0
 	.quad	2048
