@@ -39,6 +39,7 @@ grep ': memdisk' /proc/iomem | while IFS= read -r line; do
 done
 say pci "$([ -d /sys/bus/pci ] && echo 1 || echo 0)"
 say memdisk0.size "$(cat /sys/block/memdisk0/memdisk/size 2>/dev/null)"
+say memdisk0.addr "$(cat /sys/block/memdisk0/memdisk/addr 2>/dev/null)"
 say memdisk0.found "$(cat /sys/block/memdisk0/memdisk/found 2>/dev/null)"
 say dmesg-begin
 dmesg

@@ -373,6 +373,37 @@ def case_builtin_ventoy(k, c):
     served(c, b, iso.stat().st_size)
 
 
+def case_builtin_a1ive(k, c):
+    """The built-in driver and a GRUB4DOS drive map above 4 GiB: a1ive's
+    GRUB2 under OVMF (q35, 5 GiB) maps the root ISO with map --mem --rt
+    (EfiReservedMemoryType, above 4 GiB) and boots the built-in kernel
+    through its EFI stub with root=/dev/memdisk0 rootfstype=iso9660 ro:
+    /sbin/init on the ISO runs as PID 1 from an iso9660 root; the driver
+    found the image in GRUB4DOS's map, above 4 GiB, checked against the
+    whole E820 table."""
+    if not images.A1IVE_GRUB.exists():
+        c.skip(f"no a1ive GRUB2 image at {images.A1IVE_GRUB}")
+        return
+    _, bzimage = k.builtin()
+    iso = k.iso("")
+    cfg = ("serial --unit=0 --speed=115200\nterminal_output console serial\n"
+           "set timeout=0\nmap --mem --rt --nb --type=CD ($root)/root.iso\n"
+           f"linux ($root)/vmlinuz {BUILTIN_CONSOLE} root=/dev/memdisk0 "
+           "rootfstype=iso9660 ro\nboot\n")
+    esp = images.esp_disk(k.dir / "a1ive.img", {
+        "EFI/BOOT/BOOTX64.EFI": images.A1IVE_GRUB,
+        "EFI/BOOT/grub.cfg": cfg.encode(), "root.iso": iso, "vmlinuz": bzimage})
+    b = boot.boot("upstream-builtin-a1ive", disk=esp, uefi=True, mem=5120,
+                  timeout=300)
+    c.booted(b)
+    c.eq(b.get("init-ran"), "pid=1", "/sbin/init ran as PID 1")
+    c.eq((b.get("root") or "").split()[1:], ["iso9660", "ro"], "root: iso9660, ro")
+    c.eq(b.get("memdisk0.found"), "grub4dos", "found in GRUB4DOS's drive map")
+    addr = int(b.get("memdisk0.addr") or "0", 16)
+    c.expect(addr >= 1 << 32, f"the image at {addr:#x}, above 4 GiB")
+    served(c, b, iso.stat().st_size)
+
+
 WAIT_AFTER = 15  # seconds of waiting for the root that prove it waits
 
 
@@ -449,6 +480,7 @@ def jobs(debug_build, chroot):
         job("builtin-harddisk", case_builtin_harddisk, needs=[builtin], cost=40),
         job("builtin-iso", case_builtin_iso, needs=[builtin], cost=30),
         job("builtin-ventoy", case_builtin_ventoy, needs=[builtin], cost=40),
+        job("builtin-a1ive", case_builtin_a1ive, needs=[builtin], cost=40),
         # Mostly waits (WAIT_AFTER): 5 s of CPU in 20.
         job("builtin-autodetect-off", case_builtin_autodetect_off,
             needs=[builtin], cost=40, slots=0.5),
