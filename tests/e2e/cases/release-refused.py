@@ -61,7 +61,7 @@ def check(c, b, img):
     c.eq(len(lines), 2, f"one line a refusal, two in all: {lines}")
     c.expect(all("the image holds no whole 128 MiB memory block" in ln
                  for ln in lines), f"the line says why: {lines[:1]}")
-    c.expect("released:" not in b.dmesg(), "nothing released")
+    c.expect("memdisk0: released:" not in b.dmesg(), "nothing released")
 
 
 def floppy(k, c):
