@@ -585,7 +585,7 @@ static bool mdb_find_ventoy(const struct mdb_memmap *map,
 	if (!efi_enabled(EFI_RUNTIME_SERVICES) ||
 	    !efi_rt_services_supported(EFI_RT_SUPPORTED_GET_VARIABLE))
 		return false;
-	rd = kzalloc(sizeof(*rd), GFP_KERNEL);
+	rd = mdb_kzalloc_obj(*rd);
 	if (!rd)
 		return false;
 	for (i = 0; i < sizeof(MDB_VENTOY_VAR_NAME); i++)

@@ -122,8 +122,8 @@ FORGERIES = [
      "runs past the end of low memory", True),
     ("hook-loop", lambda f: [(f.hook("prev"), f.vector.to_bytes(4, "little"))],
      "chain loops", True),
-    ("hook-garbage", lambda f: [(f.hook("mbft"), (0x12340).to_bytes(4, "little"))],
-     "mBFT at 0x12340: table is not in low memory", True),
+    ("hook-garbage", lambda f: [(f.hook("mbft"), (0xc340).to_bytes(4, "little"))],
+     "mBFT at 0xc340: table is not in low memory", True),
 ]
 CASES = {f"hostile-{name}": variant(forge, expect, device)
          for name, forge, expect, device in FORGERIES}
