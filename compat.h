@@ -87,8 +87,9 @@ struct mdb_disk_params {
 
 /*
  * 6.9 passes struct queue_limits to blk_mq_alloc_disk(); 6.11 moved the
- * queue flags there as features, made non-rotational the default and sets
- * the I/O statistics feature while allocating (so it is cleared after).
+ * queue flags there as features (so the disk says it is synchronous),
+ * made non-rotational the default and sets the I/O statistics feature
+ * while allocating (so it is cleared after).
  * From 5.14 to 6.8 the limits are set on the allocated queue one by one;
  * before 5.14 there was no blk_mq_alloc_disk(): queue and disk were made
  * apart and joined by hand.
@@ -111,6 +112,10 @@ mdb_alloc_disk(struct blk_mq_tag_set *set, const struct mdb_disk_params *l,
 		.max_hw_discard_sectors = l->max_zero_sectors,
 		.max_write_zeroes_sectors = l->max_zero_sectors,
 		.discard_granularity = l->physical_block_size,
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 11, 0)
+		/* A request completes in queue_rq, as brd's, pmem's, zram's. */
+		.features = BLK_FEAT_SYNCHRONOUS,
+#endif
 	};
 	struct gendisk *disk = blk_mq_alloc_disk(set, &lim, queuedata);
 

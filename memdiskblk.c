@@ -99,13 +99,16 @@ struct mdb_piece {
 
 /* One /dev/memdiskN: the image and everything made for it. */
 struct mdb_dev {
-	struct list_head list;
+	struct list_head list;	/* on mdb_devices once published */
 	struct mdb_image img;
 	char name[DISK_NAME_LEN];
 	bool readonly;
 	struct resource *res;	/* our claim in /proc/iomem */
+	const char *res_name;	/* its name, as long as the claim lives */
+	bool keep_claim;	/* released: the claim outlives the device */
 	struct mdb_piece piece[MDB_PIECES];	/* the whole image, in order */
 	struct gendisk *disk;
+	bool published;		/* under mdb_lock: on mdb_devices */
 	bool releasing;		/* set under the disk's open_mutex */
 	struct work_struct remove_work;	/* the released disk's removal */
 };
@@ -114,8 +117,11 @@ static int mdb_major;
 static struct blk_mq_tag_set mdb_tag_set;
 /*
  * mdb_lock orders a release against module unload and other releases:
- * it guards mdb_devices and mdb_exiting, and a release holds it until its
- * disk's removal is queued on mdb_wq, which unload then drains.
+ * it guards mdb_devices, each device's published and mdb_exiting, and a
+ * release holds it until its disk's removal is queued on mdb_wq, which
+ * unload then drains. It is never held while a disk is added: adding
+ * fails by deleting what it created, which waits for a writer of the
+ * disk's release attribute, who may be waiting for this lock.
  */
 static DEFINE_MUTEX(mdb_lock);
 static LIST_HEAD(mdb_devices);
@@ -645,6 +651,9 @@ static int mdb_find_images(struct mdb_image *imgs)
 	}
 	if (image && n < MDB_MAX_IMAGES)
 		n += mdb_param_image(&map, imgs, n);
+	else if (image)
+		pr_warn("image=%s: ignored, all %u devices serve autodetected images\n",
+			image, MDB_MAX_IMAGES);
 	kvfree(map.ranges);
 	return n;
 }
@@ -678,7 +687,7 @@ static int mdb_map(struct mdb_dev *dev)
 	return 0;
 }
 
-/* Drop the mapping and the claim; a released image's are dropped early. */
+/* Drop the mapping; a released image's is dropped early. */
 static void mdb_unmap(struct mdb_dev *dev)
 {
 	int i;
@@ -688,11 +697,14 @@ static void mdb_unmap(struct mdb_dev *dev)
 			memunmap(dev->piece[i].virt);
 		dev->piece[i].virt = NULL;
 	}
-	if (dev->res)
-		release_mem_region(dev->img.addr, dev->img.size);
-	dev->res = NULL;
 }
 
+/*
+ * The claim goes with the device, unless the device was released: then
+ * RAM may sit inside it and the rest stays reserved, claimed under the
+ * device's name for as long as the machine runs (as dax/kmem keeps its
+ * region), and so does its name.
+ */
 static void mdb_free_dev(struct mdb_dev *dev)
 {
 	if (dev->disk) {
@@ -700,6 +712,10 @@ static void mdb_free_dev(struct mdb_dev *dev)
 		mdb_put_disk(dev->disk);
 	}
 	mdb_unmap(dev);
+	if (dev->res && !dev->keep_claim)
+		release_mem_region(dev->img.addr, dev->img.size);
+	if (!dev->keep_claim)
+		kfree(dev->res_name);
 	kfree(dev);
 }
 
@@ -731,6 +747,7 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 		return -ENOMEM;
 	dev->img = *img;
 	dev->readonly = img->readonly || readonly;
+	INIT_LIST_HEAD(&dev->list);
 	INIT_WORK(&dev->remove_work, mdb_remove_work);
 	snprintf(dev->name, sizeof(dev->name), "memdisk%d", index);
 	/* Discard and write-zeroes only where writes are allowed. */
@@ -738,7 +755,12 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 		params.max_zero_sectors = MDB_MAX_ZERO_SECTORS;
 
 	/* Claim the range: /proc/iomem names us, nobody else maps it. */
-	dev->res = request_mem_region(img->addr, img->size, dev->name);
+	dev->res_name = kstrdup(dev->name, GFP_KERNEL);
+	if (!dev->res_name) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	dev->res = request_mem_region(img->addr, img->size, dev->res_name);
 	if (!dev->res) {
 		pr_warn("%s: image 0x%llx+0x%llx is in use by another driver, refused\n",
 			dev->name, img->addr, img->size);
@@ -777,7 +799,11 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 		dev->disk = NULL;
 		goto fail;
 	}
+	/* Whole: from now on a release may take it, unload removes it. */
+	mutex_lock(&mdb_lock);
 	list_add_tail(&dev->list, &mdb_devices);
+	dev->published = true;
+	mutex_unlock(&mdb_lock);
 	pr_info("%s: %llu bytes at 0x%llx, %u-byte sectors%s\n", dev->name,
 		img->size, img->addr, 1u << img->sector_shift,
 		dev->readonly ? ", read-only" : "");
@@ -825,87 +851,176 @@ static void mdb_remove_all(void)
  * set memory_hotplug.memmap_on_memory, and cannot tell a module whether
  * they did (mhp_supports_memmap_on_memory() is exported from 6.12 on).
  */
+/* What a release will add: whole memory blocks [start, end) on node nid. */
+struct mdb_plan {
+	u64 block;
+	u64 start;
+	u64 end;
+	int nid;
+};
+
+/*
+ * What a release of an image left the loaders' tables: nothing a later
+ * kernel (kexec, no firmware in between) could take for the image, whose
+ * memory is now this kernel's RAM. Each table is spoilt the way the scan
+ * refuses with its usual line: the mBFT's and Ventoy's header's checksums
+ * no longer add up, GRUB4DOS's slot describes an empty image. Low memory
+ * is written through the direct map it is read through; Ventoy's header
+ * lies in the page before the image, which stays reserved.
+ */
+static void mdb_spoil_tables(const struct mdb_image *img)
+{
+	u8 *p;
+
+	if (img->table) {
+		p = phys_to_virt(img->table);
+		p[offsetof(struct mdb_mbft, checksum)] ^= 0xff;
+	}
+	if (img->g4d_slot) {
+		p = phys_to_virt(img->g4d_slot);
+		memset(p + offsetof(struct mdb_g4d_slot, sector_count), 0,
+		       sizeof_field(struct mdb_g4d_slot, sector_count));
+	}
+	if (img->ventoy_head) {
+		p = memremap(img->ventoy_head, sizeof(struct mdb_ventoy_param),
+			     MEMREMAP_WB);
+		if (p) {
+			p[offsetof(struct mdb_ventoy_param, checksum)] ^= 0xff;
+			memunmap(p);
+		}
+	}
+}
+
 #if MDB_CAN_RELEASE
 /*
  * The name of the returned memory's resource, as add_memory_driver_managed()
  * wants it. The resource keeps this pointer for as long as the machine
- * runs, past the module's unload: allocated once, never freed (dax/kmem
- * keeps its name the same way).
+ * runs, past the module's unload: allocated once, and freed at unload
+ * only if no memory was ever added (dax/kmem keeps its name the same way).
  */
 static const char *mdb_ram_name;
+static bool mdb_ram_added;
 
 /*
- * Hand every whole memory block inside the image to the kernel as
- * driver-managed System RAM: add_memory_driver_managed() requests it
- * inside the firmware's Reserved range (not busy, so the request nests
- * there, once our own claim is gone), flags it so that kexec neither
- * treats it as RAM nor places images in it, and leaves
- * /sys/firmware/memmap as the firmware made it. One block at a time,
- * merged into one resource: a failure half way (no RAM left for the
- * memmap, a range the kernel refuses) keeps what was added and leaves the
- * rest reserved. The memmap (64 bytes a 4 KiB page: 2 MiB a 128 MiB block)
- * comes from the RAM the kernel already has. Whether the blocks go online
- * is the kernel's policy (memhp_default_state, auto_online_blocks) or the
- * udev rule's: a module cannot online memory itself.
+ * Everything that can be known before the point of no return, as
+ * dax/kmem checks before it adds memory: the image holds a whole memory
+ * block (128 MiB on most x86 machines, up to 2 GiB on large ones), the
+ * resource name exists, the node is known. The node is the one firmware
+ * (ACPI SRAT) gave the range, where the kernel keeps ranges without RAM,
+ * else the one memory hotplug picks.
  */
-static void mdb_give_ram(struct mdb_dev *dev)
+static int mdb_plan_release(struct mdb_dev *dev, struct mdb_plan *plan)
 {
-	u64 block = memory_block_size_bytes();
-	u64 start = ALIGN(dev->img.addr, block);
-	u64 end = ALIGN_DOWN(dev->img.addr + dev->img.size, block);
-	u64 pos = start;
-	u64 kept;
-	int err = 0;
-	int nid;
-
+	plan->block = memory_block_size_bytes();
+	plan->start = ALIGN(dev->img.addr, plan->block);
+	plan->end = ALIGN_DOWN(dev->img.addr + dev->img.size, plan->block);
+	if (plan->start >= plan->end) {
+		pr_info("%s: not released: the image holds no whole %llu MiB memory block\n",
+			dev->name, plan->block >> 20);
+		return -ENOSPC;
+	}
 	if (!mdb_ram_name)
 		mdb_ram_name = kstrdup("System RAM (memdiskblk)", GFP_KERNEL);
 	if (!mdb_ram_name)
-		err = -ENOMEM;
-	nid = memory_add_physaddr_to_nid(start);
-	while (!err && pos < end) {
-		err = add_memory_driver_managed(nid, pos, block, mdb_ram_name,
+		return -ENOMEM;
+	plan->nid = phys_to_target_node(plan->start);
+	if (plan->nid == NUMA_NO_NODE)
+		plan->nid = memory_add_physaddr_to_nid(plan->start);
+	if (plan->nid == NUMA_NO_NODE) {
+		pr_warn("%s: not released: no NUMA node for 0x%llx\n",
+			dev->name, plan->start);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+/*
+ * Hand every whole memory block inside the image to the kernel as
+ * driver-managed System RAM, as dax/kmem does: our claim stays, not busy
+ * while each block is added (add_memory_driver_managed() requests the
+ * block inside it), busy again after, so that what stays reserved (the
+ * unaligned head and tail, blocks that failed) stays claimed under the
+ * device's name. The added RAM is flagged so that kexec neither treats it
+ * as RAM nor places images in it, and /sys/firmware/memmap stays as the
+ * firmware made it. One block at a time, merged into one resource: a
+ * failure half way (no RAM left for the memmap, a range the kernel
+ * refuses) keeps what was added. The memmap (64 bytes a 4 KiB page:
+ * 2 MiB a 128 MiB block) comes from the RAM the kernel already has.
+ * Whether the blocks go online is the kernel's policy
+ * (memhp_default_state, auto_online_blocks) or the udev rule's: a module
+ * cannot online memory itself.
+ */
+static void mdb_give_ram(struct mdb_dev *dev, const struct mdb_plan *plan)
+{
+	u64 pos = plan->start;
+	bool online;
+	u64 kept;
+	int err = 0;
+
+	dev->keep_claim = true;
+	dev->res->flags &= ~IORESOURCE_BUSY;
+	while (!err && pos < plan->end) {
+		err = add_memory_driver_managed(plan->nid, pos, plan->block,
+						mdb_ram_name,
 						MHP_MERGE_RESOURCE);
 		if (!err)
-			pos += block;
+			pos += plan->block;
 	}
+	dev->res->flags |= IORESOURCE_BUSY;
+	if (pos > plan->start)
+		mdb_ram_added = true;
+	online = pfn_to_online_page(PHYS_PFN(plan->start));
 
-	kept = dev->img.size - (pos - start);
+	kept = dev->img.size - (pos - plan->start);
 	if (err)
-		pr_warn("%s: released: %llu KiB of RAM returned at 0x%llx, %llu KiB stay reserved (adding 0x%llx failed: %pe)\n",
-			dev->name, (pos - start) >> 10, start, kept >> 10, pos,
-			ERR_PTR(err));
-	else if (pos > start)
-		pr_info("%s: released: %llu KiB of RAM returned at 0x%llx (%s), %llu KiB stay reserved (the unaligned head and tail)\n",
-			dev->name, (pos - start) >> 10, start,
-			pfn_to_online_page(PHYS_PFN(start)) ? "online" : "offline until onlined",
-			kept >> 10);
+		pr_warn("%s: released: %llu KiB of RAM returned at 0x%llx, %llu KiB stay reserved and claimed (adding 0x%llx failed: %pe)\n",
+			dev->name, (pos - plan->start) >> 10, plan->start,
+			kept >> 10, pos, ERR_PTR(err));
 	else
-		pr_info("%s: released: no RAM returned, all %llu KiB stay reserved (the image holds no whole %llu KiB memory block)\n",
-			dev->name, kept >> 10, block >> 10);
+		pr_info("%s: released: %llu KiB of RAM returned at 0x%llx (%s), %llu KiB stay reserved and claimed (the unaligned head and tail)\n",
+			dev->name, (pos - plan->start) >> 10, plan->start,
+			online ? "online" : "offline until onlined", kept >> 10);
+}
+
+static void mdb_free_ram_name(void)
+{
+	if (!mdb_ram_added)
+		kfree(mdb_ram_name);
 }
 #else
-static void mdb_give_ram(struct mdb_dev *dev)
+static int mdb_plan_release(struct mdb_dev *dev, struct mdb_plan *plan)
+{
+	return -EOPNOTSUPP;
+}
+
+static void mdb_give_ram(struct mdb_dev *dev, const struct mdb_plan *plan)
+{
+}
+
+static void mdb_free_ram_name(void)
 {
 }
 #endif
 
 /*
  * Give the image's memory to the page allocator, for good: refused while
- * the disk or a partition is open (a mount holds it open). Otherwise the
- * disk is marked dead (no new I/O gets in), in-flight I/O drains, the
- * mapping and the claim go, and the memory is added. Deleting the disk
- * would remove this attribute, whose store method is still running, and
- * wait for that method to return: a deadlock. The kernel's helpers for a
- * method removing itself (device_remove_file_self(),
- * sysfs_break_active_protection()) find attributes only directly in the
- * device's directory, not in a group's like memdisk/; so the disk is
- * deleted by a work item, after the method returned, as the memory no
- * longer depends on it.
+ * the disk or a partition is open (a mount holds it open), before the
+ * disk is whole and published, and when no memory could be returned
+ * (mdb_plan_release()); the disk then stays exactly as it was. Otherwise
+ * the disk is marked dead (no new I/O gets in), in-flight I/O drains,
+ * the mapping goes, the loaders' tables are spoilt, and the memory is
+ * added. Deleting the disk would remove this attribute, whose store
+ * method is still running, and wait for that method to return: a
+ * deadlock. The kernel's helpers for a method removing itself
+ * (device_remove_file_self(), sysfs_break_active_protection()) find
+ * attributes only directly in the device's directory, not in a group's
+ * like memdisk/; so the disk is deleted by a work item, after the method
+ * returned, as the memory no longer depends on it.
  */
 static int mdb_release(struct mdb_dev *dev)
 {
 	struct gendisk *disk = dev->disk;
+	struct mdb_plan plan;
 	int err = 0;
 
 	if (!MDB_CAN_RELEASE) {
@@ -920,17 +1035,28 @@ static int mdb_release(struct mdb_dev *dev)
 	}
 	if (dev->releasing)	/* released already; its disk is going */
 		goto out;
+	if (!dev->published) {
+		pr_info("%s: not released: the disk is still being added\n",
+			dev->name);
+		err = -EAGAIN;
+		goto out;
+	}
+	err = mdb_plan_release(dev, &plan);
+	if (err)
+		goto out;
 	if (!mdb_claim_unopened(disk, &dev->releasing)) {
 		pr_info("%s: not released: in use (open or mounted)\n",
 			dev->name);
 		err = -EBUSY;
 		goto out;
 	}
-	list_del(&dev->list);
+	list_del_init(&dev->list);
+	dev->published = false;
 
 	mdb_kill_disk(disk);
 	mdb_unmap(dev);
-	mdb_give_ram(dev);
+	mdb_spoil_tables(&dev->img);
+	mdb_give_ram(dev, &plan);
 	queue_work(mdb_wq, &dev->remove_work);
 out:
 	mutex_unlock(&mdb_lock);
@@ -987,18 +1113,17 @@ static int __init mdb_init(void)
 	}
 
 	/*
-	 * Serve what can be served; fail with the cause if nothing can. A
-	 * release of a disk just added waits for mdb_lock, until its device
-	 * is on the list.
+	 * Serve what can be served; fail with the cause if nothing can. Each
+	 * device is published (and can be released) once it is whole; a
+	 * release before that fails. Nothing else runs on mdb_devices before
+	 * init returns.
 	 */
-	mutex_lock(&mdb_lock);
 	for (i = 0; i < n; i++) {
 		int ret = mdb_add_dev(&imgs[i], i);
 
 		if (ret)
 			err = ret;
 	}
-	mutex_unlock(&mdb_lock);
 	if (list_empty(&mdb_devices))
 		goto out_destroy_wq;
 	err = 0;
@@ -1021,6 +1146,7 @@ out:
 static void __exit mdb_exit(void)
 {
 	mdb_remove_all();
+	mdb_free_ram_name();
 	blk_mq_free_tag_set(&mdb_tag_set);
 	unregister_blkdev(mdb_major, "memdisk");
 }

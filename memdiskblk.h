@@ -261,6 +261,8 @@ struct mdb_image {
 	u64 addr;		/* physical address of the first byte */
 	u64 size;		/* bytes, a multiple of 1 << sector_shift */
 	u32 table;		/* physical address of its mBFT, 0 if none */
+	u32 g4d_slot;		/* ... of its GRUB4DOS drive map slot, 0 if none */
+	u64 ventoy_head;	/* ... of Ventoy's header in front, 0 if none */
 	u8 sector_shift;	/* 9 (disk, floppy) or 11 (El Torito ISO) */
 	u8 ver_major;		/* MEMDISK version, 0.0 when not MEMDISK */
 	u8 ver_minor;

@@ -451,6 +451,7 @@ static void g4d_image(struct mdb_find_state *s, u32 table, unsigned int i,
 	    (other->found & (MDB_FOUND_SCAN | MDB_FOUND_HOOK))) {
 		/* MEMDISK's image, described by GRUB4DOS too: one device. */
 		s->out[other - s->out].found |= MDB_FOUND_GRUB4DOS;
+		s->out[other - s->out].g4d_slot = table + i * sizeof(*slot);
 		return;
 	}
 	if (other) {
@@ -479,6 +480,7 @@ static void g4d_image(struct mdb_find_state *s, u32 table, unsigned int i,
 			img->sector_shift = 11;
 	}
 	img->found = MDB_FOUND_GRUB4DOS;
+	img->g4d_slot = table + i * sizeof(*slot);
 }
 
 static bool g4d_slot_empty(const struct mdb_g4d_slot *slot)
@@ -666,6 +668,7 @@ bool mdb_ventoy_image(const struct mdb_ventoy_var *var,
 	img->driveno = MDB_DRIVE_UNKNOWN;
 	img->readonly = true;
 	img->found = MDB_FOUND_VENTOY;
+	img->ventoy_head = phys - MDB_VENTOY_HEAD_LEN;
 	return true;
 }
 

@@ -6,7 +6,8 @@
 # squashfs to RAM but keeps the medium mounted at /run/initramfs/live:
 # that mount goes first if it is a MEMDISK image and nothing holds it (a
 # live tree with no squashfs is the root's base: umount fails, it stays).
-# The driver refuses an image still in use (EBUSY) and logs each outcome.
+# The driver refuses an image still in use (EBUSY) or holding no whole
+# memory block (ENOSPC), and logs each outcome; the boot goes on.
 # udevd still runs: 61-memdiskblk-online.rules onlines the memory where the
 # kernel leaves it offline.
 # shellcheck source=/dev/null  # dracut's, in the initramfs

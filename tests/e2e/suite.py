@@ -77,14 +77,16 @@ class Kernel:
                           self.initrd, self.cmdline(c, extra),
                           self.files if files is None else files, big=big)
 
-    def harddisk(self, c, extra="", files=None, mbr=None, name=None):
+    def harddisk(self, c, extra="", files=None, mbr=None, name=None,
+                 initrd=None, size=0):
         return images.harddisk(self.dir / f"{name or c.name}.img", self.kver,
-                               self.initrd, self.cmdline(c, extra),
-                               files or {}, mbr=mbr)
+                               initrd or self.initrd, self.cmdline(c, extra),
+                               files or {}, mbr=mbr, size=size)
 
-    def floppy(self, c, extra="", files=None):
+    def floppy(self, c, extra="", files=None, initrd=None):
         return images.floppy(self.dir / f"{c.name}.img", self.kver,
-                             self.initrd, self.cmdline(c, extra), files or {})
+                             initrd or self.initrd, self.cmdline(c, extra),
+                             files or {})
 
     def boot(self, c, **kw):
         return boot(f"{self.label}-{c.name}", **kw)

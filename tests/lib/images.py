@@ -533,15 +533,15 @@ def root_harddisk(path, kernel, append, root, root_mib=16, boot_mib=16):
     return path
 
 
-def harddisk(path, kver, initrd, cmdline, files, mbr=None):
+def harddisk(path, kver, initrd, cmdline, files, mbr=None, size=0):
     """A hard-disk image: an MBR (syslinux mbr.bin unless given), one
     bootable FAT16 partition at 1 MiB with syslinux, the kernel, initramfs
-    and data."""
+    and data; zeros after it up to size bytes, if that is more (41 MiB)."""
     part_kib = 40 * 1024
     part = _fat_image(Path(str(path) + ".part"), kver, initrd, cmdline,
                       files, "MDBDISK", part_kib)
     with open(path, "wb") as disk:
-        disk.truncate((1 << 20) + part_kib * 1024)
+        disk.truncate(max((1 << 20) + part_kib * 1024, size))
     run(["sfdisk", "-q", str(path)],
         input="label: dos\nstart=2048, type=6, bootable\n")
     with open(path, "r+b") as disk, open(part, "rb") as src:

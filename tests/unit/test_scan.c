@@ -1075,6 +1075,11 @@ static void test_g4d_bios(void)
 	       out[1].sector_shift == 9 && !out[1].readonly &&
 	       out[1].driveno == 0x80, "disk %#llx+%#llx shift %u ro %d",
 	       out[1].addr, out[1].size, out[1].sector_shift, out[1].readonly);
+	/* What a release spoils: each image's own slot, nothing else. */
+	EXPECT(out[0].g4d_slot == G4D_MAP(G4D_H) &&
+	       out[1].g4d_slot == G4D_MAP(G4D_H) + sizeof(struct mdb_g4d_slot) &&
+	       !out[0].ventoy_head && !out[1].ventoy_head,
+	       "slots %#x %#x", out[0].g4d_slot, out[1].g4d_slot);
 }
 
 /* Slots after the first empty one, and drives not in RAM, are not read. */
@@ -1199,6 +1204,7 @@ static void test_g4d_same_image_as_memdisk(void)
 	EXPECT(out[0].found == (MDB_FOUND_SCAN | MDB_FOUND_GRUB4DOS) &&
 	       out[0].size == (G4D_CD - 4) * 512ull && out[0].table == 0x9c0a0,
 	       "found %#x size %#llx", out[0].found, out[0].size);
+	EXPECT(out[0].g4d_slot == G4D_MAP(G4D_H), "slot %#x", out[0].g4d_slot);
 }
 
 /* Each slot meets the map; each refusal names its slot. */
@@ -1390,9 +1396,10 @@ static void test_ventoy_valid(void)
 	       "shift %u ro %d", out[0].sector_shift, out[0].readonly);
 	EXPECT(out[0].found == MDB_FOUND_VENTOY, "found %#x", out[0].found);
 	EXPECT(out[0].table == 0 && out[0].driveno == MDB_DRIVE_UNKNOWN &&
-	       !out[0].cmdline[0] && !out[0].ver_major,
+	       !out[0].cmdline[0] && !out[0].ver_major && !out[0].g4d_slot,
 	       "MEMDISK's fields set: table %#x drive %#x", out[0].table,
 	       out[0].driveno);
+	EXPECT(out[0].ventoy_head == VT_ALLOC, "header %#llx", out[0].ventoy_head);
 }
 
 /* A DiskSize of the whole ISO (Ventoy's arithmetic fixed) agrees too. */

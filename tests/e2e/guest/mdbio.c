@@ -23,6 +23,18 @@
  *                        Python's zlib.crc32 on the host), 8 hex digits;
  *                        under TCG about nine times as fast as busybox's
  *                        sha256sum (256 MiB: 1.8 s against 15.7 s)
+ *   mdbio load KO PARAMS NTH
+ *   mdbio write FILE TEXT NTH
+ *                        load KO with PARAMS (finit_module), or write TEXT
+ *                        to FILE, with the NTH fallible allocation of that
+ *                        one syscall made to fail (/proc/thread-self/
+ *                        fail-nth, fault injection scoped to this task; 0:
+ *                        none); prints RESULT and how many allocations the
+ *                        syscall made if none failed ("ok 412"), or
+ *                        "injected" if the NTH one failed
+ *   mdbio kexec KERNEL INITRD CMDLINE
+ *                        load KERNEL (kexec_file_load) and start it: what
+ *                        kexec-tools does, with no library beyond libc
  *
  * RESULT is "ok" or the errno name, so the host can assert defined errors.
  */
@@ -30,6 +42,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/reboot.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -442,6 +455,100 @@ static int cycle(const char *ko, int n, const char *dev)
 	return i != n;
 }
 
+/* Arm fail-nth for the next syscall's NTH allocation; 0 disarms. */
+static int fail_nth(unsigned long nth)
+{
+	char buf[32];
+	int fd = open("/proc/thread-self/fail-nth", O_WRONLY);
+	int len = snprintf(buf, sizeof(buf), "%lu", nth);
+
+	if (fd < 0 || write(fd, buf, len) != len) {
+		perror("fail-nth");
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* After the syscall: "injected", or how many allocations it made. */
+static void report_nth(int err, unsigned long nth)
+{
+	char buf[32] = "";
+	int fd = open("/proc/thread-self/fail-nth", O_RDONLY);
+	unsigned long left;
+
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) < 0) {
+		perror("fail-nth");
+		return;
+	}
+	close(fd);
+	left = strtoul(buf, NULL, 10);
+	fail_nth(0);
+	if (nth && !left)
+		printf("%s injected\n", err ? strerrorname_np(err) : "ok");
+	else
+		printf("%s %lu\n", err ? strerrorname_np(err) : "ok",
+		       nth ? nth - left : 0);
+}
+
+static int load(const char *ko, const char *params, unsigned long nth)
+{
+	int fd = open(ko, O_RDONLY | O_CLOEXEC);
+	int err = 0;
+
+	if (fd < 0) {
+		perror(ko);
+		return 1;
+	}
+	if (fail_nth(nth))
+		return 1;
+	if (syscall(SYS_finit_module, fd, params, 0))
+		err = errno;
+	report_nth(err, nth);
+	close(fd);
+	return 0;
+}
+
+static int write_nth(const char *file, const char *text, unsigned long nth)
+{
+	int fd = open(file, O_WRONLY);
+	ssize_t len = strlen(text);
+	int err = 0;
+
+	if (fd < 0) {
+		perror(file);
+		return 1;
+	}
+	if (fail_nth(nth))
+		return 1;
+	if (write(fd, text, len) != len)
+		err = errno;
+	report_nth(err, nth);
+	close(fd);
+	return 0;
+}
+
+static int kexec(const char *kernel, const char *initrd, const char *cmdline)
+{
+	int kfd = open(kernel, O_RDONLY);
+	int ifd = open(initrd, O_RDONLY);
+
+	if (kfd < 0 || ifd < 0) {
+		perror("kexec: open");
+		return 1;
+	}
+	if (syscall(SYS_kexec_file_load, kfd, ifd, strlen(cmdline) + 1,
+		    cmdline, 0UL)) {
+		perror("kexec_file_load");
+		return 1;
+	}
+	sync();
+	syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
+		LINUX_REBOOT_CMD_KEXEC, NULL);
+	perror("reboot");
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "edges"))
@@ -454,6 +561,12 @@ int main(int argc, char **argv)
 		return cycle(argv[2], atoi(argv[3]), argv[4]);
 	if (argc == 3 && !strcmp(argv[1], "crc32"))
 		return crc32_file(argv[2]);
-	fprintf(stderr, "usage: mdbio edges DEV | stress DEV SECONDS THREADS | hold DEV SECONDS | cycle KO N DEV | crc32 FILE\n");
+	if (argc == 5 && !strcmp(argv[1], "load"))
+		return load(argv[2], argv[3], strtoul(argv[4], NULL, 10));
+	if (argc == 5 && !strcmp(argv[1], "write"))
+		return write_nth(argv[2], argv[3], strtoul(argv[4], NULL, 10));
+	if (argc == 5 && !strcmp(argv[1], "kexec"))
+		return kexec(argv[2], argv[3], argv[4]);
+	fprintf(stderr, "usage: mdbio edges DEV | stress DEV SECONDS THREADS | hold DEV SECONDS | cycle KO N DEV | crc32 FILE | load KO PARAMS NTH | write FILE TEXT NTH | kexec KERNEL INITRD CMDLINE\n");
 	return 2;
 }

@@ -1,0 +1,178 @@
+"""Release and load under fault injection, on the debug kernel (KASAN,
+lockdep, the hung-task detector at 20 s, kmemleak): three ranges the
+kernel command line reserves (memmap=), served with image= and no
+MEMDISK: 64 MiB (no whole memory block), 128 MiB (one), 640 MiB (five).
+Allocations fail through /proc/thread-self/fail-nth, in one syscall of
+one task (mdbio load / mdbio write); FAILSLAB fails sleeping allocations
+too (ignore-gfp-wait off).
+
+- leak: a release refused with ENOSPC (64 MiB) and one refused with
+  EBUSY (128 MiB, held open), each followed by unload; kmemleak then
+  finds no leaked "System RAM (memdiskblk)" name (the name is freed at
+  unload when no memory was ever added).
+- no deadlock: while a shell loops writing release, the 64 MiB image is
+  loaded with each of the last 150 allocations of its load failing in
+  turn (counted in a load without faults), so that device_add_disk()
+  fails at every point after it created the memdisk/ group; every load
+  returns, some with "cannot add the disk", and lockdep and the
+  hung-task detector say nothing (the old driver held its lock across
+  device_add_disk(), whose cleanup waits for that writer).
+- partial add: the 640 MiB image is released with the first allocation
+  of its second block's add failing (the count of a one-block release,
+  measured on the 128 MiB image, plus one): the release line says how
+  much was returned and that adding failed; in /proc/iomem the memdisk0
+  claim still covers the whole image, and the returned RAM nested in it
+  is fewer than its five blocks, from its start.
+Clean dmesg (BUG, WARNING, lockdep, KASAN)."""
+import re
+
+import images
+
+ONLY = "debug"
+COST = 300
+RANGES = {"SMALL": (0x10000000, 64 << 20), "ONE": (0x20000000, 128 << 20),
+          "FIVE": (0x30000000, 640 << 20)}
+MEM = 2048
+
+GUEST = "".join(f"{n}={a:#x},{s >> 20}M\n" for n, (a, s) in RANGES.items()) + r"""
+ko=/lib/modules/$(uname -r)/extra/memdiskblk.ko
+dbg=/sys/kernel/debug
+rel=/sys/block/memdisk0/memdisk/release
+mount -t debugfs debugfs $dbg
+echo N > $dbg/failslab/ignore-gfp-wait
+echo 0 > $dbg/failslab/verbose
+echo 20 > /proc/sys/kernel/hung_task_timeout_secs
+gone() {
+	i=0
+	while [ -e /sys/block/memdisk0 ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+unload() { [ -d /sys/module/memdiskblk ] && rmmod memdiskblk; }
+
+# Leak.
+say leak.load "$(mdbio load "$ko" "image=$SMALL" 0)"
+say leak.enospc "$( (echo 1 > $rel) 2>&1)"
+unload
+say leak.load2 "$(mdbio load "$ko" "image=$ONE" 0)"
+mdbio hold /dev/memdisk0 60 > /tmp/hold &
+holder=$!
+while [ ! -s /tmp/hold ]; do sleep 0.1; done
+say leak.ebusy "$( (echo 1 > $rel) 2>&1)"
+kill $holder
+wait $holder
+unload
+sleep 6
+echo scan > $dbg/kmemleak
+sleep 1
+echo scan > $dbg/kmemleak
+say leak.names "$(grep -c 'System RAM (memd' $dbg/kmemleak)"
+
+# No deadlock.
+# shellcheck disable=SC2046 # "ok COUNT": two words
+set -- $(mdbio load "$ko" "image=$SMALL" 1000000)
+say dl.count "$2"
+unload
+total=$2
+(while :; do echo 1 > $rel; done) 2>/dev/null &
+writer=$!
+n=$total
+tries=0
+injected=0
+while [ "$n" -gt $((total - 150)) ] && [ "$n" -gt 0 ]; do
+	case "$(mdbio load "$ko" "image=$SMALL" "$n")" in
+	*injected) injected=$((injected + 1)) ;;
+	esac
+	unload
+	n=$((n - 1))
+	tries=$((tries + 1))
+done
+kill $writer
+wait $writer
+say dl.tries $tries
+say dl.injected $injected
+say dl.cannot_add "$(dmesg | grep -c 'memdisk0: cannot add the disk')"
+
+# Partial add.
+mdbio load "$ko" "image=$ONE" 0 > /dev/null
+# shellcheck disable=SC2046 # "ok COUNT": two words
+set -- $(mdbio write "$rel" 1 1000000)
+say part.measure "$*"
+gone
+unload
+mdbio load "$ko" "image=$FIVE" 0 > /dev/null
+say part.write "$(mdbio write "$rel" 1 $(($2 + 1)))"
+gone
+say iomem-begin
+cat /proc/iomem
+say iomem-end
+unload
+"""
+
+
+def iomem_tree(text):
+    """[(depth, start, end inclusive, name)] from /proc/iomem's lines."""
+    out = []
+    for line in text.splitlines():
+        m = re.match(r"^( *)([0-9a-f]+)-([0-9a-f]+) : (.*)$", line.rstrip("\r"))
+        if m:
+            out.append((len(m[1]) // 2, int(m[2], 16), int(m[3], 16), m[4]))
+    return out
+
+
+def test(k, c):
+    memmap = " ".join(f"memmap={s >> 20}M${a:#x}" for a, s in RANGES.values())
+    b = k.boot(c, kernel=images.vmlinuz(k.kver), initrd=c.prepared,
+               append=f"{images.CONSOLE} {k.cmdline(c)} {memmap} kmemleak=on",
+               mem=MEM, timeout=900)
+    c.booted(b)
+    dmesg = b.dmesg()
+    c.expect(not re.search(r"blocked for more than|circular locking|"
+                           r"possible recursive locking", b.log),
+             "no hung task, no lockdep report")
+
+    # Leak.
+    c.eq(b.get("leak.load"), "ok 0", "the 64 MiB image loads")
+    c.expect("No space left on device" in (b.get("leak.enospc") or ""),
+             f"ENOSPC for 64 MiB: {b.get('leak.enospc')!r}")
+    c.eq(b.get("leak.load2"), "ok 0", "the 128 MiB image loads")
+    c.expect("busy" in (b.get("leak.ebusy") or ""),
+             f"EBUSY while held open: {b.get('leak.ebusy')!r}")
+    c.eq(b.get("leak.names"), "0", "kmemleak: no leaked name")
+
+    # No deadlock.
+    count = int(b.get("dl.count") or 0)
+    c.expect(count > 150, f"a load makes {count} allocations")
+    c.eq(b.get("dl.tries"), "150", "150 loads, each with one failure")
+    c.expect(int(b.get("dl.cannot_add") or 0) > 0,
+             f"some failed in device_add_disk ({b.get('dl.cannot_add')})")
+
+    # Partial add.
+    c.expect((b.get("part.measure") or "").startswith("ok "),
+             f"the one-block release: {b.get('part.measure')!r}")
+    c.eq(b.get("part.write"), "ok injected", "the five-block release returned "
+         "with its fault injected")
+    line = [ln for ln in dmesg.splitlines() if "memdisk0: released:" in ln][-1:]
+    c.expect(line and "failed:" in line[0] and "stay reserved and claimed" in line[0],
+             f"the release line says adding failed: {line}")
+    start, size = RANGES["FIVE"]
+    tree = iomem_tree(b.log.split("@@ iomem-begin", 1)[-1].split("@@ iomem-end")[0])
+    claim = [i for i, e in enumerate(tree) if e[3] == "memdisk0"]
+    c.eq([tree[i][1:3] for i in claim], [(start, start + size - 1)],
+         "the memdisk0 claim still covers the whole image")
+    ram = [e for e in tree if e[3] == "System RAM (memdiskblk)"
+           and start <= e[1] <= start + size]
+    c.expect(len(ram) <= 1 and all(e[1] == start and e[2] < start + size - 1
+                                   for e in ram),
+             f"the returned RAM is a part from the image's start: {ram}")
+    if claim and ram:
+        c.eq(ram[0][0], tree[claim[0]][0] + 1, "the RAM is nested in the claim")
+    c.note(f"{count} allocations a load; {b.get('dl.injected')} of 150 loads "
+           f"failed, {b.get('dl.cannot_add')} in device_add_disk; "
+           f"{len(ram) and (ram[0][2] + 1 - start) >> 27} of 5 blocks returned")
+
+
+def PREPARE(k):
+    return images.initramfs(k.kver, k.ko, name="-release-faults",
+                            cases={"release-faults": GUEST})
