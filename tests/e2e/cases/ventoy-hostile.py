@@ -13,7 +13,11 @@ One variant per flaw (variable of 24 bytes, non-volatile, header not
 page-aligned, header in System RAM, image running into System RAM, wrong
 GUID, bad checksum, DiskSize matching neither size, image size wrapping
 past 2^64): exactly one refusal line naming it, no device, modprobe
-fails, no warning or oops."""
+fails, no warning or oops. release: valid, with 384 MiB of zeros behind
+the ISO (whole memory blocks): echo 1 > release returns the memory
+(the release line, the disk gone, MemTotal grown by all but two blocks),
+and loading the module again refuses the header whose checksum the
+release spoilt."""
 import hashlib
 import shutil
 
@@ -48,7 +52,23 @@ if [ -b /dev/memdisk0 ]; then
 	mount_files memdisk0 iso9660
 	try_write memdisk0
 fi
+if [ "$ARG" = release ] && [ -b /dev/memdisk0 ]; then
+	say total_before "$(mem MemTotal)"
+	(echo 1 > /sys/block/memdisk0/memdisk/release)
+	say release.rc $?
+	i=0
+	while [ -e /sys/block/memdisk0 ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	say release.present "$(present memdisk0)"
+	say total_after "$(mem MemTotal)"
+	rmmod memdiskblk
+	modprobe memdiskblk 2>/dev/null
+	say reload $?
+fi
 """
+RELEASE_PAD = 384 << 20  # ventoy-forge.c's
 
 HEADER = 2616  # sizeof(ventoy_chain_head)
 GUID = bytes.fromhex("20207777772e76656e746f792e6e6574")  # EFI_GUID layout
@@ -122,7 +142,7 @@ def check_forgery(c, b, name, iso, f):
     c.eq(b.get("forge.error"), None, "the forger ran to the kernel")
     c.eq(b.get("forge.variant"), name, "the forger's variant")
     size = iso.stat().st_size
-    want = {"imgsize": size + (PAGE if name == "ram-tail" else 0),
+    want = {"imgsize": size + {"ram-tail": PAGE, "release": RELEASE_PAD}.get(name, 0),
             "varsize": 24 if name == "size" else 16,
             "attrs": 7 if name == "attrs" else 6}
     if name == "wrap":
@@ -162,15 +182,20 @@ def refusals(b):
 def variant(name):
     def case(k, c):
         iso = c.prepared
+        arg = "mdbarg=release" if name == "release" else ""
         b = boot.ventoy_forge(f"{k.label}-{c.name}", images.vmlinuz(k.kver),
-                              iso, f"{images.CONSOLE} {k.cmdline(c)}", name,
-                              initrd=k.initrd)
+                              iso, f"{images.CONSOLE} {k.cmdline(c, arg)}", name,
+                              initrd=k.initrd,
+                              mem=1024 + (RELEASE_PAD >> 20) * (name == "release"))
         c.booted(b)
         f = facts(b)
         check_forgery(c, b, name, iso, f)
         c.eq(b.get("memdisk1.present"), "0", "no second device")
         if name == "valid":
             valid(k, c, b, iso, f)
+            return
+        if name == "release":
+            release(c, b, iso, f)
             return
         want = REFUSALS[name].format(
             addr=f.get("phyaddr", 0), hdr=f.get("header", 0),
@@ -206,5 +231,24 @@ def valid(k, c, b, iso, f):
     check_write_refused(c, b, "memdisk0")
 
 
+def release(c, b, iso, f):
+    size = iso.stat().st_size + RELEASE_PAD
+    c.eq(b.get("modprobe"), "0", "modprobe succeeds")
+    c.eq(b.get("memdisk0.sysfs.found"), "ventoy", "sysfs found")
+    c.eq(b.get("memdisk0.sysfs.size"), str(size), "the ISO and the zeros")
+    c.eq(b.get("release.rc"), "0", "echo 1 > release succeeds")
+    c.eq(b.get("release.present"), "0", "/dev/memdisk0 is gone")
+    line = [ln for ln in b.dmesg().splitlines() if "memdisk0: released:" in ln]
+    c.eq(len(line), 1, f"one release line: {line}")
+    block = 128 << 20
+    grown = (int(b.get("total_after") or 0) - int(b.get("total_before") or 0)) << 10
+    c.expect(grown >= size - 2 * block, f"MemTotal grew by {grown >> 20} MiB, at "
+             f"least {(size - 2 * block) >> 20}")
+    c.expect(b.get("reload") not in (None, "0"), "a reload serves nothing")
+    want = (f"memdiskblk: Ventoy image at {f.get('phyaddr', 0):#x}: bad header "
+            "checksum, refused")
+    c.eq(refusals(b), [want], "the reload refuses the header the release spoilt")
+
+
 CASES = {f"ventoy-hostile-{name}": variant(name)
-         for name in ["valid", *REFUSALS]}
+         for name in ["valid", "release", *REFUSALS]}

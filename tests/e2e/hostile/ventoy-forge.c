@@ -27,6 +27,7 @@
 #define OS_PARAM 512		/* sizeof(ventoy_os_param), at its start */
 #define OFF_CHKSUM 16		/* ventoy_os_param.chksum (u8) */
 #define OFF_IMG_SIZE 429	/* ventoy_os_param.vtoy_img_size (u64) */
+#define RELEASE_PAD (384ULL << 20)	/* "release": zeros behind the ISO */
 #define VOLATILE_ATTRS (EFI_VARIABLE_BOOTSERVICE_ACCESS | \
 			EFI_VARIABLE_RUNTIME_ACCESS)
 
@@ -158,7 +159,9 @@ static EFI_STATUS forge(const CHAR8 *v, struct forgery *f)
 {
 	if (is(v, "valid") || is(v, "align") || is(v, "ram"))
 		return EFI_SUCCESS;
-	if (is(v, "ram-tail"))
+	if (is(v, "release"))		/* valid, with whole memory blocks */
+		f->img_size += RELEASE_PAD;
+	else if (is(v, "ram-tail"))
 		f->img_size += PAGE;
 	else if (is(v, "size"))
 		f->var_size = sizeof(f->var);
@@ -256,6 +259,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	pages = (CHAIN_HEAD + f.iso_size + PAGE - 1) / PAGE;
 	if (is(variant, "align"))
 		pages++;
+	if (is(variant, "release"))
+		pages += RELEASE_PAD / PAGE;
 	status = allocate(variant, pages, &base);
 	if (EFI_ERROR(status))
 		return fail(L"AllocatePages", status);
@@ -264,6 +269,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	status = read_file(fh, f.hdr + CHAIN_HEAD, f.iso_size);
 	if (EFI_ERROR(status))
 		return fail(L"payload.iso read", status);
+	if (is(variant, "release"))
+		ZeroMem(f.hdr + CHAIN_HEAD + f.iso_size, RELEASE_PAD);
 
 	CopyMem(f.hdr, &ventoy_guid, sizeof(ventoy_guid));
 	f.img_size = f.iso_size;
