@@ -23,6 +23,12 @@ reserved memory. Base memory is back at 639 KiB and the INT 13h vector
 is the BIOS's: modprobe fails, "no image found", no device, no refusal
 line, clean dmesg.
 
+grub4dos-release: the same with a 264 MiB hard-disk image (whole memory
+blocks inside): echo 1 > release of the hard disk's device succeeds, one
+line says what was returned, the device is gone; loading the module
+again serves the CD alone and refuses the hard disk's slot, which the
+release spoilt, with one line: its image is empty now.
+
 Each variant says SKIP if ../shared/grub4dos is absent."""
 import images
 from suite import BLOB
@@ -71,6 +77,20 @@ if [ -n "$hd" ]; then
 	say hd.persist $((!$?))
 	umount /mnt 2>/dev/null
 fi
+if [ "$ARG" = release ] && [ -n "$hd" ]; then
+	(echo 1 > "/sys/block/$hd/memdisk/release")
+	say release.rc $?
+	i=0
+	while [ -e "/sys/block/$hd" ] && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	say release.present "$(present "$hd")"
+	rmmod memdiskblk
+	modprobe memdiskblk
+	say reload $?
+	say reload.devs "$(ls /sys/block | grep -c memdisk)"
+fi
 """
 # Measured here: map 17-19 s a boot (GRUB4DOS copies 60 MiB from the CD),
 # nomap 8-10 s; 40-50 and 20-25 s beside a full suite.
@@ -112,14 +132,42 @@ def refusals(b):
             if "memdiskblk:" in ln and "refused" in ln]
 
 
+def boot_map(k, c, size=0, args=""):
+    """The ISO as (0xff), a hard-disk image (of size bytes) as (hd0)."""
+    iso = k.iso(c, name=f"{c.name}-cd")
+    img = k.harddisk(c, files={"blob": BLOB}, size=size,
+                     name=f"{c.name}-hd")
+    b = boot_menu(k, c, "map --mem /cd.iso (0xff)\nmap --mem /hd.img (hd0)\n"
+                  "map --hook\n", {"cd.iso": iso, "hd.img": img}, args)
+    c.booted(b)
+    return b, iso, img
+
+
+def case_release(k, c):
+    if skipped(c):
+        return
+    b, _, img = boot_map(k, c, 264 << 20, "mdbarg=release")
+    c.eq(b.get("modprobe"), "0", "modprobe succeeds")
+    hd = next((f"memdisk{n}" for n in (0, 1)
+               if b.get(f"memdisk{n}.sysfs.drive") == "0x80"), None)
+    c.expect(hd, "a device for the hard disk")
+    c.eq(b.get(f"{hd}.sysfs.size"), str(img.stat().st_size), "hard disk size")
+    c.eq(b.get("release.rc"), "0", "echo 1 > release succeeds")
+    c.eq(b.get("release.present"), "0", "the hard disk's device is gone")
+    lines = [ln for ln in b.dmesg().splitlines() if f"{hd}: released:" in ln]
+    c.eq(len(lines), 1, f"one release line: {lines}")
+    c.eq(b.get("reload"), "0", "a reload serves the CD")
+    c.eq(b.get("reload.devs"), "1", "and nothing else")
+    got = refusals(b)
+    c.expect(len(got) == 1 and "GRUB4DOS drive map at " in got[0] and
+             "+0x0 is empty, refused" in got[0],
+             f"the reload refuses the spoilt slot: {got}")
+
+
 def case_map(k, c):
     if skipped(c):
         return
-    iso = k.iso(c, name="grub4dos-cd")
-    img = k.harddisk(c, files={"blob": BLOB}, name="grub4dos-hd")
-    b = boot_menu(k, c, "map --mem /cd.iso (0xff)\nmap --mem /hd.img (hd0)\n"
-                  "map --hook\n", {"cd.iso": iso, "hd.img": img})
-    c.booted(b)
+    b, iso, img = boot_map(k, c)
     c.eq(b.get("modprobe"), "0", "modprobe succeeds")
     c.eq(b.get("memdisk2.present"), "0", "two devices, no third")
     c.eq(refusals(b), [], "refusal lines")
@@ -186,4 +234,5 @@ def case_nomap(k, c):
            f"{b.seconds:.0f} s boot")
 
 
-CASES = {"grub4dos-map": case_map, "grub4dos-nomap": case_nomap}
+CASES = {"grub4dos-map": case_map, "grub4dos-nomap": case_nomap,
+         "grub4dos-release": case_release}
