@@ -4,7 +4,8 @@ booted by SeaBIOS from a CD whose menu.lst maps images into RAM and boots
 this kernel and initramfs from the CD.
 
 grub4dos-map: `map --mem` of an El Torito ISO as a CD (0xff) and of a
-partitioned hard-disk image as (hd0), then `map --hook`: modprobe finds
+partitioned hard-disk image as (hd0), then `map --hook`: with
+autodetect=0 modprobe finds nothing; then it finds
 both in GRUB4DOS's drive map and nothing else. The CD: found "grub4dos",
 drive 0xff, read-only (writes fail and change nothing), 2048-byte
 physical blocks, its size the ISO's rounded up to 4 KiB (GRUB4DOS's
@@ -41,6 +42,9 @@ say bda "$(dd if=/dev/mem bs=1 skip=$((0x413)) count=2 2>/dev/null | od -An -tu2
 say int13 "$(dd if=/dev/mem bs=4 skip=$((0x4c / 4)) count=1 2>/dev/null | od -An -tx4 | tr -d ' ')"
 say g4dsig "$(dd if=/dev/mem bs=4096 skip=128 count=32 2>/dev/null | od -Ax -tx1 -v -w16 |
 	grep ' 24 49 4e 54 31 33 53 46 47 52 55 42' | cut -d' ' -f1 | tr '\n' ' ')"
+modprobe memdiskblk autodetect=0 2>/dev/null
+say off.modprobe $?
+say off.present "$(present memdisk0)"
 modprobe memdiskblk
 say modprobe $?
 for n in 0 1 2; do report_dev memdisk$n; done
@@ -169,6 +173,8 @@ def case_map(k, c):
     if skipped(c):
         return
     b, iso, img = boot_map(k, c)
+    c.expect(b.get("off.modprobe") not in (None, "0") and
+             b.get("off.present") == "0", "autodetect=0: no device")
     c.eq(b.get("modprobe"), "0", "modprobe succeeds")
     c.eq(b.get("memdisk2.present"), "0", "two devices, no third")
     c.eq(refusals(b), [], "refusal lines")

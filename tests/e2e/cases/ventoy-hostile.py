@@ -7,7 +7,8 @@ and starts this kernel with the e2e initramfs. Every boot: what Linux
 reads back is the forgery (the variable in efivarfs, the header in
 memory) and the allocation is Reserved in /proc/iomem (System RAM for
 "ram"). valid: /dev/memdisk0 is the ISO byte for byte, found=ventoy,
-read-only (writes fail and change nothing), 2048-byte physical blocks,
+read-only (writes fail and change nothing), 2048-byte physical blocks
+(and nothing with autodetect=0),
 the header's image size, iso9660 mounts and its files' checksums match.
 One variant per flaw (variable of 24 bytes, non-volatile, header not
 page-aligned, header in System RAM, image running into System RAM, wrong
@@ -43,6 +44,9 @@ phy=$(tail -c +5 "$V" | od -An -tu8 -N8 | tr -d ' ')
 [ -n "$phy" ] && say os_param "$(dd if=/dev/mem bs=8 skip=$(((phy - 2616) / 8)) \
 	count=64 2>/dev/null | od -An -tx1 -v | tr -d ' \n')"
 say iomem "$(grep -v '^ ' /proc/iomem | tr '\n' ';')"
+modprobe memdiskblk autodetect=0 2>/dev/null
+say off.modprobe $?
+say off.present "$(present memdisk0)"
 modprobe memdiskblk
 say modprobe $?
 report_dev memdisk0
@@ -213,6 +217,8 @@ def valid(k, c, b, iso, f):
     c.eq(b.get("modprobe"), "0", "modprobe succeeds")
     c.eq(b.get("memdisk0.present"), "1", "/dev/memdisk0 exists")
     c.eq(b.get("memdisk0.sysfs.found"), "ventoy", "sysfs found")
+    c.expect(b.get("off.modprobe") not in (None, "0") and
+             b.get("off.present") == "0", "autodetect=0: no device")
     c.eq(b.get("memdisk0.crc32"), images.crc32_file(iso),
          "memdisk0 CRC-32 equals the ISO's")
     c.eq(b.get("memdisk0.sysfs.size"), str(size), "sysfs size")
