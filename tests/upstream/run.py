@@ -32,6 +32,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -261,6 +262,7 @@ class Ctx:
     def __init__(self):
         self._builtin = None
         self._newest = None
+        self.lock = threading.Lock()
         self.dir = OUT / "img"
         self.dir.mkdir(parents=True, exist_ok=True)
 
@@ -291,10 +293,16 @@ class Ctx:
 
     def harddisk(self, append):
         _, bzimage = self.builtin()
-        return images.root_harddisk(self.dir / "root.img", bzimage,
-                                    f"{BUILTIN_CONSOLE} {append}", self.root_tree())
+        with self.lock:
+            return images.root_harddisk(self.dir / "root.img", bzimage,
+                                        f"{BUILTIN_CONSOLE} {append}",
+                                        self.root_tree())
 
     def iso(self, append):
+        with self.lock:         # builtin-iso, -ventoy, -a1ive share the tree
+            return self._iso(append)
+
+    def _iso(self, append):
         kver, bzimage = self.builtin()
         images.register_kernel(kver, bzimage, bzimage.parent)
         cfg = ("DEFAULT linux\nPROMPT 0\nLABEL linux\n  KERNEL /vmlinuz\n"
