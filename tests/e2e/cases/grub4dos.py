@@ -84,11 +84,7 @@ fi
 if [ "$ARG" = release ] && [ -n "$hd" ]; then
 	(echo 1 > "/sys/block/$hd/memdisk/release")
 	say release.rc $?
-	i=0
-	while [ -e "/sys/block/$hd" ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	gone "$hd"
 	say release.present "$(present "$hd")"
 	rmmod memdiskblk
 	modprobe memdiskblk

@@ -90,11 +90,7 @@ else
 	rmmod memdiskblk
 	say rmmod.rc $?
 fi
-i=0
-while [ -e /sys/block/memdisk0 ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+gone memdisk0
 say gone "$([ -e /sys/block/memdisk0 ] && echo 0 || echo 1)"
 say gone.node "$(present memdisk0)"
 udevadm settle --timeout=60 2>/dev/null

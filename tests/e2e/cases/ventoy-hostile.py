@@ -60,11 +60,7 @@ if [ "$ARG" = release ] && [ -b /dev/memdisk0 ]; then
 	say total_before "$(mem MemTotal)"
 	(echo 1 > /sys/block/memdisk0/memdisk/release)
 	say release.rc $?
-	i=0
-	while [ -e /sys/block/memdisk0 ] && [ $i -lt 100 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	gone memdisk0
 	say release.present "$(present memdisk0)"
 	say total_after "$(mem MemTotal)"
 	rmmod memdiskblk
