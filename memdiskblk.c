@@ -19,6 +19,7 @@
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/efi.h>
+#include <linux/error-injection.h>
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
@@ -935,6 +936,18 @@ static int mdb_plan_release(struct mdb_dev *dev, struct mdb_plan *plan)
 }
 
 /*
+ * One memory block to the kernel. A function of its own, open to the
+ * kernel's fail_function, so that a test can make a release stop half
+ * way (tests/e2e/cases/release-faults.py).
+ */
+static noinline int mdb_add_block(const struct mdb_plan *plan, u64 start)
+{
+	return add_memory_driver_managed(plan->nid, start, plan->block,
+					 mdb_ram_name, MHP_MERGE_RESOURCE);
+}
+ALLOW_ERROR_INJECTION(mdb_add_block, ERRNO);
+
+/*
  * Hand every whole memory block inside the image to the kernel as
  * driver-managed System RAM, as dax/kmem does: our claim stays, not busy
  * while each block is added (add_memory_driver_managed() requests the
@@ -960,9 +973,7 @@ static void mdb_give_ram(struct mdb_dev *dev, const struct mdb_plan *plan)
 	dev->keep_claim = true;
 	dev->res->flags &= ~IORESOURCE_BUSY;
 	while (!err && pos < plan->end) {
-		err = add_memory_driver_managed(plan->nid, pos, plan->block,
-						mdb_ram_name,
-						MHP_MERGE_RESOURCE);
+		err = mdb_add_block(plan, pos);
 		if (!err)
 			pos += plan->block;
 	}

@@ -19,9 +19,14 @@ too (ignore-gfp-wait off).
   device_add_disk(), whose cleanup waits for that writer).
 Clean dmesg (BUG, WARNING, lockdep, KASAN). The kernel log is 8 MiB
 (log_buf_len), so that the 150 loads' lines do not push out its start.
-(A partial add, one block's failing half way, is not forced here: the
-fault injected at the allocation after a one-block release's count was
-one whose failure memory hotplug tolerates, and all blocks were added.)"""
+- partial add: 256 MiB (two blocks); fail_function fails the second
+  call of the driver's mdb_add_block() with ENOMEM (a FAILSLAB fault at
+  the allocation after a one-block release's count was one memory
+  hotplug tolerates, so all blocks were added). The write succeeds, one
+  line says 128 MiB returned and 128 MiB claimed, /proc/iomem has the
+  first block as "System RAM (memdiskblk)" inside the whole image's
+  "memdisk0" claim and nothing else in the second block, whose memory
+  block device does not exist; the claim stays after unload."""
 import re
 
 import images
@@ -31,7 +36,10 @@ INJECTED = re.compile(r"vmalloc error:|page allocation failure:")
 
 ONLY = "debug"
 COST = 300
-RANGES = {"SMALL": (0x10000000, 64 << 20), "ONE": (0x20000000, 128 << 20)}
+RANGES = {"SMALL": (0x10000000, 64 << 20), "ONE": (0x20000000, 128 << 20),
+          "TWO": (0x30000000, 256 << 20)}
+# TWO's second memory block, the one whose add fails.
+SECOND = 0x38000000
 MEM = 2048
 
 GUEST = "".join(f"{n}={a:#x},{s >> 20}M\n" for n, (a, s) in RANGES.items()) + r"""
@@ -87,6 +95,25 @@ say dl.tries $tries
 say dl.injected $injected
 say dl.cannot_add "$(dmesg | grep -c 'memdisk0: cannot add the disk')"
 
+# Partial add: TWO's second block fails (fail_function, every second
+# call of mdb_add_block(), once).
+say part.load "$(mdbio load "$ko" "image=$TWO" 0)"
+ff=$dbg/fail_function
+say part.inject "$( (echo mdb_add_block > $ff/inject) 2>&1 && echo taken)"
+printf %#x -12 > $ff/mdb_add_block/retval
+echo 100 > $ff/probability
+echo 2 > $ff/interval
+echo 1 > $ff/times
+echo 0 > $ff/verbose
+say part.release "$( (echo 1 > $rel) 2>&1; echo "rc=$?")"
+echo > $ff/inject
+gone memdisk0
+say part.gone "$([ -e /sys/block/memdisk0 ] && echo 0 || echo 1)"
+say part.iomem "$(grep -i -e memdisk -e 'System RAM (memd' /proc/iomem | tr '\n' ';')"
+say part.blocks "$(for m in memory6 memory7; do [ -d /sys/devices/system/memory/$m ] && printf %s $m; done)"
+unload
+say part.after_unload "$(grep -c 'memdisk0$' /proc/iomem)"
+
 """
 
 
@@ -124,6 +151,25 @@ def test(k, c):
     c.eq(b.get("dl.tries"), "150", "150 loads, each with one failure")
     c.expect(int(b.get("dl.cannot_add") or 0) > 0,
              f"some failed in device_add_disk ({b.get('dl.cannot_add')})")
+
+    # Partial add.
+    c.eq(b.get("part.load"), "ok 0", "the 256 MiB image loads")
+    c.eq(b.get("part.inject"), "taken", "fail_function takes mdb_add_block")
+    c.eq(b.get("part.release"), "rc=0", "the release succeeds half way")
+    c.eq(b.get("part.gone"), "1", "the disk is gone")
+    c.expect(re.search(r"memdisk0: released: 131072 KiB of RAM returned at "
+                       r"0x30000000, 131072 KiB stay reserved and claimed "
+                       rf"\(adding {SECOND:#x} failed: (-ENOMEM|-12)\)", b.log),
+             "one line says what was returned and what stays claimed")
+    iomem = [ln.strip() for ln in (b.get("part.iomem") or "").split(";")]
+    c.expect("30000000-3fffffff : memdisk0" in iomem,
+             f"the whole image stays claimed: {iomem}")
+    c.expect("30000000-37ffffff : System RAM (memdiskblk)" in iomem,
+             f"the first block is RAM, inside the claim: {iomem}")
+    c.expect(not any(ln.startswith(("38", "3f")) for ln in iomem),
+             f"nothing else in the second block: {iomem}")
+    c.eq(b.get("part.blocks"), "memory6", "memory block 6 added, 7 not")
+    c.eq(b.get("part.after_unload"), "1", "the claim outlives the module")
 
     c.note(f"{count} allocations a load; {b.get('dl.injected')} of 150 loads "
            f"failed, {b.get('dl.cannot_add')} in device_add_disk")
