@@ -108,7 +108,10 @@ def heading_text(raw):
     spans = []
 
     def keep(m):
-        spans.append(m.group(2).strip(" ") if m.group(2).strip(" ") else m.group(2))
+        code = m.group(2)
+        if code.startswith(" ") and code.endswith(" ") and code.strip(" "):
+            code = code[1:-1]
+        spans.append(code)
         return f"\x01{len(spans) - 1}\x01"
     t = CODE_SPAN.sub(keep, t)
     t = re.sub(r"!" + BRACKETS + r"\([^)]*\)", r"\1", t)
