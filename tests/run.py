@@ -8,7 +8,7 @@ cores, or MDB_SLOTS) and starts the long chains first: the debug
 kernel's build and the matrix chroots while the first guests boot.
 Lines come out in this order, whatever order the jobs finish in:
 
-  static   W=1 + sparse builds, checkpatch, shellcheck, cppcheck
+  static   W=1 + sparse builds, checkpatch, shellcheck, cppcheck, links
   unit     unit tests of the table scan (tests/unit)
   fuzz     a bounded libFuzzer run (FUZZ_SECONDS, default 60)
   e2e      QEMU boots of real MEMDISK on each installed kernel

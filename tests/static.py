@@ -3,7 +3,8 @@
 kernel (whose module must show VERSION as its modinfo version),
 checkpatch --strict (from Debian's linux-source), shellcheck on every
 shell script and every e2e case's guest script, cppcheck on the
-userspace C. A missing tool fails."""
+userspace C, and every relative link and #anchor of the Markdown files
+(scripts/check-links.py). A missing tool fails."""
 import shutil
 import subprocess
 import sys
@@ -123,13 +124,21 @@ def check_cppcheck(c):
     c.expect(rc == 0, out.strip()[-500:])
 
 
+def check_links(c):
+    """No dead link: every relative link and #anchor in every Markdown
+    file resolves (scripts/check-links.py; URLs are not fetched)."""
+    rc, out = run([sys.executable, "scripts/check-links.py"])
+    c.expect(rc == 0, out.strip()[-500:])
+
+
 def jobs():
     out = [harness.Job(f"static/build-w1-sparse/{images.short(k)}", build(k),
                        cost=40) for k in images.kernels()]
     out += [harness.Job("static/checkpatch", check_checkpatch, cost=15),
             harness.Job("static/checkpatch-compat", check_checkpatch_compat),
             harness.Job("static/shellcheck", check_shellcheck),
-            harness.Job("static/cppcheck", check_cppcheck, cost=30)]
+            harness.Job("static/cppcheck", check_cppcheck, cost=30),
+            harness.Job("static/links", check_links, cost=2)]
     return out
 
 
