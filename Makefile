@@ -110,9 +110,19 @@ DIST_FILES := $(DKMS_FILES) LICENSE README.md SECURITY.md \
 	initramfs-tools/scripts/init-bottom/memdiskblk \
 	mkinitcpio/install/memdiskblk mkinitcpio/hooks/memdiskblk
 
+# The tarball's file times: the date of debian/changelog's top entry, the
+# release's. With the names sorted, owners and modes fixed and no time in
+# the gzip header, the tarball is the same byte for byte from the same
+# commit, whenever and wherever it is checked out (the PKGBUILD's checksum
+# depends on it).
+DIST_DATE = $(shell date -u -d "$$(sed -n '/^ -- /{s/^ -- .*>  //p;q}' \
+	debian/changelog)" +%s)
+
 # PKGOUT/memdiskblk-VERSION.tar.gz: the release tarball.
 dist:
-	tar --sort=name --owner=0 --group=0 --numeric-owner \
+	@test -n "$(DIST_DATE)" || { echo "dist: no date in debian/changelog" >&2; exit 1; }
+	tar --format=gnu --sort=name --owner=0 --group=0 --numeric-owner \
+		--mode=a+rX,u+w,go-w --mtime=@$(DIST_DATE) \
 		--transform 's,^,memdiskblk-$(VERSION)/,' -cf - $(DIST_FILES) | \
 		gzip -9n >$(TARBALL)
 
