@@ -100,8 +100,10 @@ deb:
 # Where dist, rpm and arch-pkg put what they make (as deb: the parent).
 PKGOUT ?= ..
 TARBALL = $(PKGOUT)/memdiskblk-$(VERSION).tar.gz
-# What the RPM and Arch packages are built from.
+# What the RPM and Arch packages are built from, and the spec, for
+# rpmbuild -ta (not the PKGBUILD: it carries the tarball's checksum).
 DIST_FILES := $(DKMS_FILES) LICENSE README.md SECURITY.md \
+	rpm/memdiskblk-dkms.spec \
 	udev/60-persistent-memdiskblk.rules \
 	udev/61-memdiskblk-online.rules udev/memdiskblk-released \
 	dracut/90memdiskblk/module-setup.sh dracut/90memdiskblk/memdiskblk-load.sh \

@@ -38,7 +38,7 @@ rpm)
 	cp "$tarball" "$work/SOURCES/"
 	# _dbpath: rpmbuild would otherwise make an empty database in ~/.rpmdb.
 	rpmbuild -bb --quiet --define "_topdir $work" --define "_dbpath $work/db" \
-		--define "mdb_version $version" "$top/rpm/memdiskblk-dkms.spec"
+		"$top/rpm/memdiskblk-dkms.spec"
 	set -- "$work"/RPMS/noarch/memdiskblk-dkms-"$version"-*.noarch.rpm
 	;;
 arch)
