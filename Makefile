@@ -128,6 +128,19 @@ dist:
 		--transform 's,^,memdiskblk-$(VERSION)/,' -cf - $(DIST_FILES) | \
 		gzip -9n >$(TARBALL)
 
+# make release VERSION=X.Y.Z [CHANGES=TEXT]: VERSION, debian/changelog,
+# the RPM spec and the PKGBUILD say X.Y.Z (new changelog entries saying
+# TEXT), PKGOUT/memdiskblk-X.Y.Z.tar.gz is made and its checksum written
+# into the PKGBUILD, archlinux/.SRCINFO is written again; it says what to
+# commit (scripts/release.py).
+.PHONY: release
+release:
+	@test "$(origin VERSION)" = "command line" || { \
+		echo "usage: make release VERSION=X.Y.Z [CHANGES=TEXT] [PKGOUT=DIR]" >&2; \
+		exit 2; }
+	python3 scripts/release.py '$(VERSION)' --pkgout '$(PKGOUT)' \
+		$(if $(CHANGES),--changes '$(CHANGES)')
+
 # PKGOUT/memdiskblk-dkms-VERSION-1.noarch.rpm, built with rpmbuild.
 rpm: dist
 	sh scripts/build-package.sh rpm $(TARBALL) $(PKGOUT)
