@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 from common import (CACHE, NAME, PACKAGE, ROOT, SOURCES, changelog_version,
@@ -28,6 +29,7 @@ DIR, FILE, EXE = "drwxr-xr-x", "-rw-r--r--", "-rwxr-xr-x"
 # Host files a build must not change (no account is made for makepkg).
 HOST_FILES = [Path(p) for p in ("/etc/passwd", "/etc/group", "/etc/shadow",
                                 "/etc/gshadow", "/etc/subuid", "/etc/subgid")]
+RPMQ_LOCK = threading.Lock()
 
 
 class Built:
@@ -113,9 +115,10 @@ def payload_matches(c, root, ver, extra):
 
 def rpmq(pkg, *args):
     """rpm -qp with a database of its own (Debian's rpm would make one in
-    ~/.rpmdb)."""
-    return run(["rpm", "--dbpath", str(WORK / "rpmdb"), "-qp", *args,
-                str(pkg)])[1]
+    ~/.rpmdb), one query at a time (the cases run side by side)."""
+    with RPMQ_LOCK:
+        return run(["rpm", "--dbpath", str(WORK / "rpmdb"), "-qp", *args,
+                    str(pkg)])[1]
 
 
 def case_rpm(c, host):
@@ -136,6 +139,12 @@ def case_rpm(c, host):
     if not c.expect(pkg.exists(), f"{pkg.name} built: {os.listdir(out)}"):
         return
     Built.rpm = pkg
+    check_rpm(c, pkg, WORK / "rpm-root")
+
+
+def check_rpm(c, pkg, unpacked):
+    """rpm-build's checks of the RPM pkg, unpacked into unpacked."""
+    up = upstream_version()
     c.eq(rpmq(pkg, "--qf", "%{NAME} %{VERSION} %{RELEASE} %{ARCH} %{LICENSE}"),
          f"{PACKAGE} {up} 1 noarch GPL-2.0-only", "name version release arch licence")
 
@@ -160,7 +169,6 @@ def case_rpm(c, host):
         c.eq(owner, "root:root", f"owner of {path}")
     same_files(c, listed, want, "files and modes")
 
-    unpacked = WORK / "rpm-root"
     if unpacked.exists():
         shutil.rmtree(unpacked)
     unpacked.mkdir()
@@ -224,7 +232,13 @@ def case_arch(c, host):
     if not c.expect(pkg.exists(), f"{pkg.name} built: {os.listdir(out)}"):
         return
     Built.arch = pkg
+    check_arch(c, pkg, WORK / "arch-root")
 
+
+def check_arch(c, pkg, unpacked):
+    """arch-pkg-build's checks of the package pkg, unpacked into
+    unpacked."""
+    up = upstream_version()
     usrsrc = f"usr/src/{NAME}-{up}"
     dirs = ["usr", "usr/lib", "usr/lib/initcpio", "usr/lib/initcpio/hooks",
             "usr/lib/initcpio/install", "usr/lib/udev", "usr/lib/udev/rules.d",
@@ -248,7 +262,6 @@ def case_arch(c, host):
         c.eq(fields[1], "root/root", f"owner of {path}")
     same_files(c, listed, want, "entries and modes")
 
-    unpacked = WORK / "arch-root"
     if unpacked.exists():
         shutil.rmtree(unpacked)
     unpacked.mkdir()
