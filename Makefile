@@ -68,8 +68,10 @@ kernel-patch:
 
 .PHONY: dkms-install dkms-remove deb check-distro
 
-# The version, from its one place: the file VERSION (debian/changelog's
-# top entry must carry it too; debian/rules checks).
+# The version, from its source: the file VERSION. debian/changelog's top
+# entry, the RPM spec and the PKGBUILD carry it too: make release writes
+# them all, and tests/static.py's package-versions checks they agree
+# (debian/rules checks the changelog too).
 VERSION := $(shell cat VERSION)
 DKMS_SRC := /usr/src/memdiskblk-$(VERSION)
 # What DKMS builds from, as every package installs it under DKMS_SRC.
@@ -117,8 +119,8 @@ DIST_FILES := $(DKMS_FILES) LICENSE README.md SECURITY.md \
 # the gzip header, the tarball is the same byte for byte from the same
 # commit, whenever and wherever it is checked out (the PKGBUILD's checksum
 # depends on it).
-DIST_DATE = $(shell date -u -d "$$(sed -n '/^ -- /{s/^ -- .*>  //p;q}' \
-	debian/changelog)" +%s)
+DIST_DATE = $(shell d=$$(sed -n '/^ -- /{s/^ -- .*>  //p;q}' \
+	debian/changelog) && test -n "$$d" && date -u -d "$$d" +%s)
 
 # PKGOUT/memdiskblk-VERSION.tar.gz: the release tarball.
 dist:
