@@ -68,8 +68,10 @@ kernel-patch:
 
 .PHONY: dkms-install dkms-remove deb check-distro
 
-# The version, from its one place: the file VERSION (debian/changelog's
-# top entry must carry it too; debian/rules checks).
+# The version, from its source: the file VERSION. debian/changelog's top
+# entry, the RPM spec and the PKGBUILD carry it too: make release writes
+# them all, and tests/static.py's package-versions checks they agree
+# (debian/rules checks the changelog too).
 VERSION := $(shell cat VERSION)
 DKMS_SRC := /usr/src/memdiskblk-$(VERSION)
 # What DKMS builds from, as every package installs it under DKMS_SRC.
@@ -100,8 +102,10 @@ deb:
 # Where dist, rpm and arch-pkg put what they make (as deb: the parent).
 PKGOUT ?= ..
 TARBALL = $(PKGOUT)/memdiskblk-$(VERSION).tar.gz
-# What the RPM and Arch packages are built from.
+# What the RPM and Arch packages are built from, and the spec, for
+# rpmbuild -ta (not the PKGBUILD: it carries the tarball's checksum).
 DIST_FILES := $(DKMS_FILES) LICENSE README.md SECURITY.md \
+	rpm/memdiskblk-dkms.spec \
 	udev/60-persistent-memdiskblk.rules \
 	udev/61-memdiskblk-online.rules udev/memdiskblk-released \
 	dracut/90memdiskblk/module-setup.sh dracut/90memdiskblk/memdiskblk-load.sh \
@@ -110,11 +114,34 @@ DIST_FILES := $(DKMS_FILES) LICENSE README.md SECURITY.md \
 	initramfs-tools/scripts/init-bottom/memdiskblk \
 	mkinitcpio/install/memdiskblk mkinitcpio/hooks/memdiskblk
 
+# The tarball's file times: the date of debian/changelog's top entry, the
+# release's. With the names sorted, owners and modes fixed and no time in
+# the gzip header, the tarball is the same byte for byte from the same
+# commit, whenever and wherever it is checked out (the PKGBUILD's checksum
+# depends on it).
+DIST_DATE = $(shell d=$$(sed -n '/^ -- /{s/^ -- .*>  //p;q}' \
+	debian/changelog) && test -n "$$d" && date -u -d "$$d" +%s)
+
 # PKGOUT/memdiskblk-VERSION.tar.gz: the release tarball.
 dist:
-	tar --sort=name --owner=0 --group=0 --numeric-owner \
+	@test -n "$(DIST_DATE)" || { echo "dist: no date in debian/changelog" >&2; exit 1; }
+	tar --format=gnu --sort=name --owner=0 --group=0 --numeric-owner \
+		--mode=a+rX,u+w,go-w --mtime=@$(DIST_DATE) \
 		--transform 's,^,memdiskblk-$(VERSION)/,' -cf - $(DIST_FILES) | \
 		gzip -9n >$(TARBALL)
+
+# make release VERSION=X.Y.Z [CHANGES=TEXT]: VERSION, debian/changelog,
+# the RPM spec and the PKGBUILD say X.Y.Z (new changelog entries saying
+# TEXT), PKGOUT/memdiskblk-X.Y.Z.tar.gz is made and its checksum written
+# into the PKGBUILD, archlinux/.SRCINFO is written again; it says what to
+# commit (scripts/release.py).
+.PHONY: release
+release:
+	@test "$(origin VERSION)" = "command line" || { \
+		echo "usage: make release VERSION=X.Y.Z [CHANGES=TEXT] [PKGOUT=DIR]" >&2; \
+		exit 2; }
+	python3 scripts/release.py '$(VERSION)' --pkgout '$(PKGOUT)' \
+		$(if $(CHANGES),--changes '$(CHANGES)')
 
 # PKGOUT/memdiskblk-dkms-VERSION-1.noarch.rpm, built with rpmbuild.
 rpm: dist

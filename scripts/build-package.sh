@@ -6,7 +6,8 @@
 #
 #   scripts/build-package.sh rpm|arch TARBALL OUTDIR
 #
-# The version is the tree's VERSION file. Everything is built in a fresh
+# The version is the tree's VERSION file (the spec and the PKGBUILD carry
+# it too: make release writes them all). Everything is built in a fresh
 # temporary directory that is removed at the end; only the package is
 # copied to OUTDIR, and its path printed. makepkg refuses to run as root:
 # run as root, this runs it as the unprivileged user nobody (no account is
@@ -38,7 +39,7 @@ rpm)
 	cp "$tarball" "$work/SOURCES/"
 	# _dbpath: rpmbuild would otherwise make an empty database in ~/.rpmdb.
 	rpmbuild -bb --quiet --define "_topdir $work" --define "_dbpath $work/db" \
-		--define "mdb_version $version" "$top/rpm/memdiskblk-dkms.spec"
+		"$top/rpm/memdiskblk-dkms.spec"
 	set -- "$work"/RPMS/noarch/memdiskblk-dkms-"$version"-*.noarch.rpm
 	;;
 arch)
@@ -46,8 +47,16 @@ arch)
 		echo "$0: makepkg not found (Debian: apt install makepkg)" >&2
 		exit 1
 	}
-	# PKGBUILD reads the version from VERSION beside it.
-	cp "$top/archlinux/PKGBUILD" "$top/VERSION" "$tarball" "$work/"
+	cp "$top/archlinux/PKGBUILD" "$tarball" "$work/"
+	# The PKGBUILD carries the checksum of the release's tarball. A tree
+	# changed since the release makes another tarball: its own checksum
+	# goes into this copy of the PKGBUILD (makepkg still checks it).
+	sum=$(sha256sum "$tarball" | cut -d' ' -f1)
+	if ! grep -q "^sha256sums=('$sum')\$" "$work/PKGBUILD"; then
+		echo "$0: the tarball is not the release's (the tree changed since):" \
+			"its checksum replaces the PKGBUILD's in the build's copy" >&2
+		sed -i "s/^sha256sums=.*/sha256sums=('$sum')/" "$work/PKGBUILD"
+	fi
 	# Arch's own package format (Debian's makepkg.conf says .pkg.tar.gz).
 	# makepkg asks pacman for the installed packages to list in
 	# .BUILDINFO; off Arch pacman has no database and says "failed to

@@ -3,8 +3,13 @@
 kernel (whose module must show VERSION as its modinfo version),
 checkpatch --strict (from Debian's linux-source), shellcheck on every
 shell script and every e2e case's guest script, cppcheck on the
-userspace C, and every relative link and #anchor of the Markdown files
-(scripts/check-links.py). A missing tool fails."""
+userspace C, every relative link and #anchor of the Markdown files
+(scripts/check-links.py), one version in every place that names it
+(VERSION, the Debian changelog, the RPM spec, the PKGBUILD and its
+.SRCINFO). A missing tool fails."""
+import difflib
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -131,6 +136,97 @@ def check_links(c):
     c.expect(rc == 0, out.strip()[-500:])
 
 
+def printsrcinfo(pkgbuild):
+    """(status, output) of `makepkg --printsrcinfo` on a copy of pkgbuild
+    alone; as the user nobody when root, which makepkg refuses."""
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chmod(tmp, 0o755)
+        shutil.copy(pkgbuild, Path(tmp) / "PKGBUILD")
+        env = {"PATH": "/usr/bin:/bin", "HOME": tmp, "LANG": "C.UTF-8"}
+        cmd = ["makepkg", "--printsrcinfo"]
+        if os.geteuid() == 0:
+            shutil.chown(tmp, "nobody")
+            gid = subprocess.run(["id", "-g", "nobody"], stdout=subprocess.PIPE,
+                                 text=True, check=True).stdout.strip()
+            cmd = ["setpriv", "--reuid=nobody", f"--regid={gid}",
+                   "--clear-groups", "env", "-i",
+                   *[f"{k}={v}" for k, v in env.items()], *cmd]
+        p = subprocess.run(cmd, cwd=tmp, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        return p.returncode, (p.stdout + p.stderr) if p.returncode else p.stdout
+
+
+def check_package_versions(c):
+    """Every place naming the version names the same one, as the
+    distributions' own parsers read them: VERSION (one line Kbuild
+    accepts); debian/changelog's top entry without its revision
+    (dpkg-parsechangelog); the RPM spec's Version, written there literally
+    (no macro), and its %changelog's top entry VERSION-RELEASE (rpmspec);
+    the PKGBUILD's pkgver, written there literally (makepkg
+    --printsrcinfo), and archlinux/.SRCINFO's. The failure names each place
+    and what it says. archlinux/.SRCINFO is exactly what makepkg
+    --printsrcinfo prints for the PKGBUILD, which carries a sha256 of its
+    tarball, not SKIP. dkms.conf names no version: it keeps the
+    placeholder every package writes the version over. (The revisions,
+    Debian's -1, the RPM's Release and pkgrel, are each distribution's
+    own: make release sets them to 1 for a new version.)"""
+    for tool in ("dpkg-parsechangelog", "rpmspec", "makepkg"):
+        if not c.expect(shutil.which(tool), f"{tool} is installed "
+                        "(scripts/install-deps.sh installs it)"):
+            return
+    says = {}
+    text = (ROOT / "VERSION").read_text()
+    c.expect(re.fullmatch(r"[0-9A-Za-z.+~]+\n", text),
+             f"VERSION is one line Kbuild accepts: {text!r}")
+    says["VERSION"] = text.strip()
+
+    rc, out = run(["dpkg-parsechangelog", "-l", "debian/changelog", "-S",
+                   "Version"])
+    if c.expect(rc == 0, f"dpkg-parsechangelog: {out.strip()[-300:]}"):
+        says["debian/changelog"] = out.strip().split(":")[-1].rsplit("-", 1)[0]
+
+    spec = "rpm/memdiskblk-dkms.spec"
+    text = (ROOT / spec).read_text()
+    c.expect(re.search(r"^Version:\s*[^\s%]+\s*$", text, re.M),
+             "the spec's Version is written literally")
+    c.expect(re.search(r"^Release:\s*[0-9]+%\{\?dist\}\s*$", text, re.M),
+             "the spec's Release is a number and %{?dist}")
+    rc, out = run(["rpmspec", "-q", "--srpm", "--define", "dist %{nil}", "--qf",
+                   "%{VERSION}|%{RELEASE}|%{CHANGELOGNAME}\n", spec])
+    m = re.fullmatch(r"(\S+)\|(\S+)\|.* - (\S+)-(\S+)\n", out)
+    if c.expect(rc == 0 and m, f"rpmspec: {out.strip()[-300:]}"):
+        says["spec Version"] = m[1]
+        says["spec %changelog"] = m[3]
+        c.eq(m[4], m[2], "the spec's %changelog top entry's release")
+
+    pkgbuild = ROOT / "archlinux/PKGBUILD"
+    c.expect(re.search(r"^pkgver=[0-9A-Za-z.+~_]+$", pkgbuild.read_text(), re.M),
+             "the PKGBUILD's pkgver is written literally")
+    rc, out = printsrcinfo(pkgbuild)
+    if c.expect(rc == 0, f"makepkg --printsrcinfo: {out.strip()[-300:]}"):
+        m = re.search(r"^\tpkgver = (\S+)$", out, re.M)
+        says["PKGBUILD pkgver"] = m[1] if m else None
+        c.expect(re.search(r"^\tsha256sums = [0-9a-f]{64}$", out, re.M),
+                 "the PKGBUILD carries a sha256 of its tarball, not SKIP")
+        srcinfo = ROOT / "archlinux/.SRCINFO"
+        have = srcinfo.read_text() if srcinfo.exists() else ""
+        diff = difflib.unified_diff(have.splitlines(), out.splitlines(),
+                                    "archlinux/.SRCINFO", "makepkg --printsrcinfo",
+                                    lineterm="", n=0)
+        c.expect(have == out, "archlinux/.SRCINFO is makepkg --printsrcinfo's "
+                 "(make release writes it): " + " | ".join(list(diff)[2:]))
+        m = re.search(r"^\tpkgver = (\S+)$", have, re.M)
+        says["archlinux/.SRCINFO"] = m[1] if m else None
+
+    conf = re.findall(r"^PACKAGE_VERSION=(.*)$", (ROOT / "dkms.conf").read_text(),
+                      re.M)
+    c.eq(conf, ['"#MODULE_VERSION#"'], "dkms.conf's PACKAGE_VERSION: the "
+         "placeholder the packages write the version over")
+    c.expect(len(set(says.values())) == 1, "the versions disagree: " +
+             ", ".join(f"{k} says {v}" for k, v in says.items()))
+    c.note(", ".join(sorted(set(map(str, says.values())))))
+
+
 def jobs():
     out = [harness.Job(f"static/build-w1-sparse/{images.short(k)}", build(k),
                        cost=40) for k in images.kernels()]
@@ -138,7 +234,9 @@ def jobs():
             harness.Job("static/checkpatch-compat", check_checkpatch_compat),
             harness.Job("static/shellcheck", check_shellcheck),
             harness.Job("static/cppcheck", check_cppcheck, cost=30),
-            harness.Job("static/links", check_links, cost=2)]
+            harness.Job("static/links", check_links, cost=2),
+            harness.Job("static/package-versions", check_package_versions,
+                        cost=5)]
     return out
 
 

@@ -1,11 +1,15 @@
 """The RPM (rpm/memdiskblk-dkms.spec) and Arch (archlinux/PKGBUILD)
-packages, built as a user builds them (`make rpm`, `make arch-pkg`) with
-Debian's rpmbuild and makepkg, then taken apart and checked: file list and
-modes, scriptlets or .PKGINFO, the dependency on dkms, the payload against
-the tree, and one version everywhere. Nothing is installed: neither rpm
-nor pacman manages this Debian host. makepkg runs as the user nobody
-(scripts/build-package.sh); these cases check that nothing of the builds
-stays behind on the host.
+packages, built as a user builds them (`make rpm`, `make arch-pkg`) and as
+the distributions' own tools do, from the release tarball alone
+(`rpmbuild -ta TARBALL`; `rpmbuild -bb SPEC` with the tarball in SOURCES;
+makepkg beside the tarball), with Debian's rpmbuild and makepkg, then
+taken apart and checked: file list and modes, scriptlets or .PKGINFO, the
+dependency on dkms, the payload against the tree, and one version
+everywhere; and the PKGBUILD's checksum against the tarball of the
+release's commit. Nothing is installed: neither rpm nor pacman manages
+this Debian host. makepkg runs as the user nobody (scripts/build-package.sh
+and as_builder() here); these cases check that nothing of the builds stays
+behind on the host.
 
 A missing rpmbuild or makepkg fails the cases (scripts/install-deps.sh
 installs them)."""
@@ -14,6 +18,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 from common import (CACHE, NAME, PACKAGE, ROOT, SOURCES, changelog_version,
@@ -28,6 +33,7 @@ DIR, FILE, EXE = "drwxr-xr-x", "-rw-r--r--", "-rwxr-xr-x"
 # Host files a build must not change (no account is made for makepkg).
 HOST_FILES = [Path(p) for p in ("/etc/passwd", "/etc/group", "/etc/shadow",
                                 "/etc/gshadow", "/etc/subuid", "/etc/subgid")]
+RPMQ_LOCK = threading.Lock()
 
 
 class Built:
@@ -113,9 +119,10 @@ def payload_matches(c, root, ver, extra):
 
 def rpmq(pkg, *args):
     """rpm -qp with a database of its own (Debian's rpm would make one in
-    ~/.rpmdb)."""
-    return run(["rpm", "--dbpath", str(WORK / "rpmdb"), "-qp", *args,
-                str(pkg)])[1]
+    ~/.rpmdb), one query at a time (the cases run side by side)."""
+    with RPMQ_LOCK:
+        return run(["rpm", "--dbpath", str(WORK / "rpmdb"), "-qp", *args,
+                    str(pkg)])[1]
 
 
 def case_rpm(c, host):
@@ -127,8 +134,7 @@ def case_rpm(c, host):
     (0755 scripts), LICENSE, README and SECURITY as licence and docs, all
     root-owned; the payload is the tree's. %post runs dkms add, build and
     install of this version, in that order; %preun dkms remove --all of
-    it; no other scriptlet. Requires dkms, also for %post and %preun.
-    Without the version (plain rpmbuild) the spec refuses to build."""
+    it; no other scriptlet. Requires dkms, also for %post and %preun."""
     up = upstream_version()
     out = build(c, "rpm", "rpmbuild")
     if out is None:
@@ -137,6 +143,12 @@ def case_rpm(c, host):
     if not c.expect(pkg.exists(), f"{pkg.name} built: {os.listdir(out)}"):
         return
     Built.rpm = pkg
+    check_rpm(c, pkg, WORK / "rpm-root")
+
+
+def check_rpm(c, pkg, unpacked):
+    """rpm-build's checks of the RPM pkg, unpacked into unpacked."""
+    up = upstream_version()
     c.eq(rpmq(pkg, "--qf", "%{NAME} %{VERSION} %{RELEASE} %{ARCH} %{LICENSE}"),
          f"{PACKAGE} {up} 1 noarch GPL-2.0-only", "name version release arch licence")
 
@@ -161,7 +173,6 @@ def case_rpm(c, host):
         c.eq(owner, "root:root", f"owner of {path}")
     same_files(c, listed, want, "files and modes")
 
-    unpacked = WORK / "rpm-root"
     if unpacked.exists():
         shutil.rmtree(unpacked)
     unpacked.mkdir()
@@ -192,13 +203,6 @@ def case_rpm(c, host):
                .splitlines())
     for kind in ("manual", "post", "preun"):
         c.expect(f"dkms {kind}" in reqs, f"requires dkms ({kind}): {sorted(reqs)}")
-
-    with tempfile.TemporaryDirectory(dir=WORK) as tmp:
-        code, log = run(["rpmbuild", "-bb", "--define", f"_topdir {tmp}",
-                         "--define", f"_dbpath {tmp}/db",
-                         str(ROOT / "rpm/memdiskblk-dkms.spec")], check=False)
-        c.expect(code != 0 and "mdb_version is not defined" in log,
-                 f"rpmbuild without the version refuses: {code} {log[-200:]!r}")
 
 
 def pkginfo(text):
@@ -232,7 +236,13 @@ def case_arch(c, host):
     if not c.expect(pkg.exists(), f"{pkg.name} built: {os.listdir(out)}"):
         return
     Built.arch = pkg
+    check_arch(c, pkg, WORK / "arch-root")
 
+
+def check_arch(c, pkg, unpacked):
+    """arch-pkg-build's checks of the package pkg, unpacked into
+    unpacked."""
+    up = upstream_version()
     usrsrc = f"usr/src/{NAME}-{up}"
     dirs = ["usr", "usr/lib", "usr/lib/initcpio", "usr/lib/initcpio/hooks",
             "usr/lib/initcpio/install", "usr/lib/udev", "usr/lib/udev/rules.d",
@@ -256,7 +266,6 @@ def case_arch(c, host):
         c.eq(fields[1], "root/root", f"owner of {path}")
     same_files(c, listed, want, "entries and modes")
 
-    unpacked = WORK / "arch-root"
     if unpacked.exists():
         shutil.rmtree(unpacked)
     unpacked.mkdir()
@@ -337,5 +346,207 @@ def case_version(c, host):
     c.note(f"{up} on {', '.join(kvers)}")
 
 
+# The packages built as the distributions' own tools build them: from the
+# release tarball `make dist` makes, with rpmbuild or makepkg and nothing
+# of the project's (no make target, no script).
+
+SPEC = ROOT / "rpm/memdiskblk-dkms.spec"
+PKGBUILD = ROOT / "archlinux/PKGBUILD"
+SUM = re.compile(r"^sha256sums=\('([0-9a-f]{64})'\)$", re.M)
+
+
+def fresh(name):
+    """WORK/name, empty, reachable by nobody (makepkg)."""
+    where = WORK / name
+    if where.exists():
+        shutil.rmtree(where)
+    where.mkdir(parents=True)
+    where.chmod(0o755)
+    return where
+
+
+def dist(c, where, tree=ROOT):
+    """`make dist` of tree into where; the tarball's path, or None."""
+    code, log = run(["make", "-s", "-C", str(tree), "dist", f"PKGOUT={where}"],
+                    check=False)
+    tarball = where / f"{NAME}-{upstream_version()}.tar.gz"
+    if not c.expect(code == 0 and tarball.exists(), f"make dist: {log[-300:]!r}"):
+        return None
+    return tarball
+
+
+def tool_env(home):
+    """The environment rpmbuild and makepkg run in: nothing of this
+    one's but PATH, and a HOME of their own (~/rpmbuild, ~/.rpmdb)."""
+    return {"PATH": "/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8"}
+
+
+def as_builder(cmd, cwd):
+    """cmd in cwd, as makepkg must run: as the user nobody (no account is
+    made) when this runs as root, which makepkg refuses; (status, output)."""
+    env = dict(tool_env(cwd), PKGEXT=".pkg.tar.zst")
+    if os.geteuid() != 0:
+        return run(cmd, cwd=cwd, env=env, check=False)
+    run(["chown", "-R", "nobody", str(cwd)])
+    gid = run(["id", "-g", "nobody"])[1].strip()
+    return run(["setpriv", "--reuid=nobody", f"--regid={gid}", "--clear-groups",
+                "env", "-i", *[f"{k}={v}" for k, v in env.items()], *cmd],
+               cwd=cwd, check=False)
+
+
+def tarball_files(tarball):
+    return sorted(run(["tar", "-tzf", str(tarball)])[1].split())
+
+
+def case_rpm_ta(c, host):
+    """`rpmbuild -ta memdiskblk-VERSION.tar.gz`, rpmbuild alone on the
+    tarball `make dist` made (HOME a fresh directory: no option, no
+    project file but the tarball), builds the source RPM, holding only
+    the tarball and the spec, and a binary RPM passing every check of
+    rpm-build (files, modes, payload, scriptlets, requirements). The
+    tarball carries the spec, and not the PKGBUILD (which carries the
+    tarball's checksum); nothing stays behind on the host."""
+    up = upstream_version()
+    home = fresh("rpm-ta")
+    tarball = dist(c, home)
+    if tarball is None:
+        return
+    files = tarball_files(tarball)
+    c.expect(f"{NAME}-{up}/rpm/memdiskblk-dkms.spec" in files,
+             f"the tarball carries the spec: {files}")
+    c.expect(not any(f.startswith(f"{NAME}-{up}/archlinux/") for f in files),
+             f"the tarball carries no PKGBUILD: {files}")
+    before = host_state()
+    code, log = run(["rpmbuild", "-ta", tarball.name], cwd=home,
+                    env=tool_env(home), check=False)
+    (WORK / "rpm-ta.log").write_text(log)
+    if not c.expect(code == 0, f"rpmbuild -ta exited {code}: "
+                    + " | ".join(log.strip().splitlines()[-5:])):
+        return
+    c.eq(host_state(), before, "host files (~/.rpmdb and the rest) unchanged")
+    srpm = home / f"rpmbuild/SRPMS/{PACKAGE}-{up}-1.src.rpm"
+    pkg = home / f"rpmbuild/RPMS/noarch/{PACKAGE}-{up}-1.noarch.rpm"
+    if not c.expect(srpm.exists() and pkg.exists(),
+                    f"{srpm.name} and {pkg.name} built"):
+        return
+    c.eq(sorted(rpmq(srpm, "--qf", "[%{FILENAMES}\n]").split()),
+         sorted([tarball.name, SPEC.name]), "the source RPM's files")
+    check_rpm(c, pkg, home / "root")
+
+
+def case_rpm_spec(c, host):
+    """`rpmbuild -bb memdiskblk-dkms.spec` with the tarball `make dist`
+    made in ~/rpmbuild/SOURCES (HOME a fresh directory), as COPR, OBS and
+    Fedora's dist-git build a spec: the spec needs nothing else (no
+    --define), and the RPM passes every check of rpm-build."""
+    up = upstream_version()
+    home = fresh("rpm-spec")
+    sources = home / "rpmbuild/SOURCES"
+    sources.mkdir(parents=True)
+    if dist(c, sources) is None:
+        return
+    shutil.copy2(SPEC, home / SPEC.name)
+    code, log = run(["rpmbuild", "-bb", SPEC.name], cwd=home,
+                    env=tool_env(home), check=False)
+    (WORK / "rpm-spec.log").write_text(log)
+    if not c.expect(code == 0, f"rpmbuild -bb exited {code}: "
+                    + " | ".join(log.strip().splitlines()[-5:])):
+        return
+    pkg = home / f"rpmbuild/RPMS/noarch/{PACKAGE}-{up}-1.noarch.rpm"
+    if c.expect(pkg.exists(), f"{pkg.name} built"):
+        check_rpm(c, pkg, home / "root")
+
+
+def case_arch_makepkg(c, host):
+    """makepkg in a directory holding only the PKGBUILD and the tarball
+    `make dist` made (as the user nobody with an empty environment, since
+    this runs as root and makepkg refuses root; --nodeps, as pacman knows
+    no dkms on Debian) builds a package passing every check of
+    arch-pkg-build, after makepkg checked the tarball's sha256: against
+    the PKGBUILD's own checksum when this tree makes the release's tarball;
+    when the tree changed since the release, against the checksum
+    `makepkg -g` gives for this tarball, written into this copy of the
+    PKGBUILD (a note says so; arch-release-checksum checks the release's)."""
+    up = upstream_version()
+    where = fresh("arch-makepkg")
+    tarball = dist(c, where)
+    if tarball is None:
+        return
+    text = PKGBUILD.read_text()
+    m = SUM.search(text)
+    digest = hashlib.sha256(tarball.read_bytes()).hexdigest()
+    if not c.expect(m, "the PKGBUILD carries a sha256 (not SKIP)"):
+        return
+    (where / "PKGBUILD").write_text(text)
+    c.eq(sorted(p.name for p in where.iterdir()), sorted(["PKGBUILD", tarball.name]),
+         "the directory holds the PKGBUILD and the tarball alone")
+    if m[1] != digest:
+        code, out = as_builder(["makepkg", "-g"], where)
+        got = SUM.search(out)
+        if not c.expect(code == 0 and got, f"makepkg -g: {out[-300:]!r}"):
+            return
+        c.eq(got[1], digest, "makepkg -g's checksum")
+        (where / "PKGBUILD").write_text(SUM.sub(got[0], text))
+        c.note("the tree changed since the release: makepkg -g's checksum")
+    else:
+        c.note("the release's tarball and checksum")
+    before = host_state()
+    code, log = as_builder(["makepkg", "--nodeps", "--noconfirm",
+                            "--noprogressbar"], where)
+    (WORK / "arch-makepkg.log").write_text(log)
+    if not c.expect(code == 0, f"makepkg exited {code}: "
+                    + " | ".join(log.strip().splitlines()[-5:])):
+        return
+    c.eq(host_state(), before, "host files (accounts, /var/lib/pacman) unchanged")
+    c.expect(re.search(r"Validating source files with sha256sums\.\.\.\n\s*"
+                       rf"{re.escape(tarball.name)} \.\.\. Passed", log),
+             "makepkg checked the tarball's sha256")
+    pkg = where / f"{PACKAGE}-{up}-1-x86_64.pkg.tar.zst"
+    if c.expect(pkg.exists(), f"{pkg.name} built"):
+        check_arch(c, pkg, WORK / "arch-makepkg-root")
+
+
+def case_release_checksum(c, host):
+    """The PKGBUILD's sha256 is that of the tarball `make dist` makes from
+    the release's commit, whenever and wherever that commit is checked
+    out: the commit that wrote the checksum (git log -S), exported afresh
+    (git archive) into a directory of its own, where `make dist` gives a
+    tarball with that sha256. A checksum not committed yet (make release
+    just ran) must be that of this tree's tarball. A note says whether
+    this tree still makes the release's tarball."""
+    m = SUM.search(PKGBUILD.read_text())
+    if not c.expect(m, "the PKGBUILD carries a sha256 (not SKIP)"):
+        return
+    code, _ = run(["git", "-C", str(ROOT), "rev-parse"], check=False)
+    if code:
+        c.skip("not a git checkout")
+        return
+    rel = "archlinux/PKGBUILD"
+    commit = run(["git", "-C", str(ROOT), "log", "-1", "--format=%H", "-S", m[1],
+                  "--", rel])[1].strip()
+    committed = commit and m[1] in run(["git", "-C", str(ROOT), "show",
+                                        f"HEAD:{rel}"], check=False)[1]
+    where = fresh("release-checksum")
+    if committed:
+        tree = where / "tree"
+        tree.mkdir()
+        run(["sh", "-c", f"git -C '{ROOT}' archive {commit} | tar -xf - -C '{tree}'"])
+        tarball = dist(c, where, tree)
+        c.note(f"release commit {commit[:12]}")
+    else:
+        tarball = dist(c, where)
+        c.note("checksum not committed yet: this tree's tarball")
+    if tarball is None:
+        return
+    c.eq(hashlib.sha256(tarball.read_bytes()).hexdigest(), m[1],
+         "sha256 of the release's tarball")
+    if committed:
+        here = dist(c, fresh("release-checksum-head"))
+        if here is not None and here.read_bytes() != tarball.read_bytes():
+            c.note("this tree changed since")
+
+
 CASES = [("rpm-build", case_rpm), ("arch-pkg-build", case_arch),
-         ("rpm-arch-version", case_version)]
+         ("rpm-arch-version", case_version), ("rpm-build-ta", case_rpm_ta),
+         ("rpm-build-spec", case_rpm_spec), ("arch-makepkg", case_arch_makepkg),
+         ("arch-release-checksum", case_release_checksum)]

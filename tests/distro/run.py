@@ -5,9 +5,12 @@
 - the mkinitcpio hook's logic, run as mkinitcpio runs it (mkinitcpio_cases.py);
 - DKMS with Debian's dkms tool for every installed kernel (dkms_cases.py);
 - the Debian package: build, lintian, apt install and purge (package_cases.py);
-- the RPM and Arch packages: built with rpmbuild and makepkg, their files,
-  scriptlets, metadata and version checked, and the module built from
-  their /usr/src tree (package_rpm_arch_cases.py; nothing installed);
+- the RPM and Arch packages: built with rpmbuild and makepkg (through
+  make rpm and make arch-pkg, and from the release tarball alone as the
+  distributions build them), their files, scriptlets, metadata and
+  version checked, the module built from their /usr/src tree, and the
+  PKGBUILD's checksum made again from the release's commit
+  (package_rpm_arch_cases.py; nothing installed);
 - udev in guests booted through MEMDISK, with and without the project's
   rule (udev_cases.py);
 - live systems booted through MEMDISK: live-boot in a mkinitramfs image
