@@ -16,6 +16,7 @@ Lines come out in this order, whatever order the jobs finish in:
   debug    the e2e cases under a KASAN/KFENCE/lockdep/UBSAN kernel
   upstream the driver as a kernel patch series; built in, no initramfs
   distro   DKMS, packages, udev, initramfs generators, live systems
+  host     nothing on this machine changed (tests/lib/hoststate.py)
 
 Usage: tests/run.py [--fuzz-seconds N] [SUBSTRING...] [-SUBSTRING...]
   with substrings, only the jobs whose label (e.g. e2e/6.1/iso, unit,
@@ -31,6 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE / "lib"), str(HERE / "e2e"), str(HERE / "debug"),
                 str(HERE / "distro")]
 import harness  # noqa: E402
+import hoststate  # noqa: E402
 
 
 def program_job(label, cmd, cost):
@@ -60,6 +62,10 @@ def main(args):
     chroot = next(j for j in matrix_jobs if j.label == "matrix/trixie/chroot")
     jobs += e2e_run.jobs() + matrix_jobs + debug_jobs + \
         upstream_run.jobs(debug_jobs[0], chroot) + distro_run.jobs()
+    before = hoststate.snapshot()
+    jobs.append(harness.Job("host/untouched",
+                            lambda c: hoststate.compare(c, before),
+                            after=list(jobs), cost=5))
     return harness.main(jobs, args, table=True)
 
 

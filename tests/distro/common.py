@@ -1,8 +1,8 @@
 """What the distribution tests share: paths, the version, the tree as it
-would be released, and the host's state (these tests install files under
-/lib/modules, /usr/src and /var/lib/dkms, never load the module, and put
-everything back). Their own files go to CACHE (tests/.cache/distro); the
-images and boots come from tests/lib (images.py, boot.py)."""
+would be released, and the Debian 12 chroot the DKMS and package cases
+install into instead of this machine (Target). Their own files go to
+CACHE (tests/.cache/distro); the images and boots come from tests/lib
+(images.py, boot.py)."""
 import os
 import re
 import shutil
@@ -12,14 +12,15 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
-sys.path[:0] = [str(ROOT / "tests" / "lib")]
+sys.path[:0] = [str(ROOT / "tests" / "lib"), str(ROOT / "tests")]
 
 import harness  # noqa: E402
 import images  # noqa: E402
+import matrix  # noqa: E402
 
 CACHE = harness.CACHE / "distro"
-# Held by whatever installs into the host's module tree, or reads it as a
-# distribution's tools would (dkms, apt, the initramfs generators).
+# Held by whatever reads the host's module tree as a distribution's tools
+# would (the initramfs generators of the live cases).
 HOST_MODULES = "host-modules"
 NAME = "memdiskblk"
 PACKAGE = "memdiskblk-dkms"
@@ -63,11 +64,12 @@ def version_key(kver):
             for p in re.split(r"(\d+)", kver) if p]
 
 
-def header_kernels():
-    """Every installed kernel that has headers (/lib/modules/KVER/build),
+def header_kernels(root=Path("/")):
+    """Every kernel installed under root that has headers
+    (lib/modules/KVER/build, a link that may be absolute inside root),
     oldest first."""
-    return sorted((d.name for d in Path("/lib/modules").iterdir()
-                   if (d / "build").exists()), key=version_key)
+    return sorted((d.name for d in (root / "lib/modules").iterdir()
+                   if os.path.lexists(d / "build")), key=version_key)
 
 
 def tree_files():
@@ -94,87 +96,104 @@ def copy_tree(dest, files=None):
     return dest
 
 
-# The host: what the tests may find and must leave as they found it.
-
 def module_loaded():
-    """Whether memdiskblk is loaded here (a kernel without module support
-    has no /proc/modules and loads nothing)."""
+    """Whether memdiskblk is loaded on this machine (a kernel without
+    module support has no /proc/modules and loads nothing)."""
     mods = Path("/proc/modules")
     return mods.exists() and any(line.split()[0] == NAME
                                  for line in mods.read_text().splitlines())
 
 
-def modprobe_on_install():
-    """dkms's modprobe_on_install loads freshly installed modules; these
-    tests must never load the module on this machine."""
-    confs = [Path("/etc/dkms/framework.conf"),
-             *sorted(Path("/etc/dkms/framework.conf.d").glob("*.conf"))]
-    for conf in confs:
-        if conf.exists() and re.search(r"^\s*modprobe_on_install=\S",
-                                       conf.read_text(), re.M):
-            return str(conf)
-    return None
+class Target:
+    """The Debian 12 system the DKMS and package cases install into: a
+    chroot (debootstrap minbase, cached in MDB_MATRIX_CACHE beside the
+    matrix's) with dkms, the kernel headers this machine's tests build
+    against (linux-headers-amd64, linux-headers-6.12-amd64) and the newest
+    kernel's image with initramfs-tools, from the Debian suites this
+    machine's apt lists. So `make check` never installs into the host:
+    /lib/modules, /usr/src, /var/lib/dkms and /boot here stay as they are,
+    and a memdiskblk-dkms a user installed on purpose stays installed.
+    Commands run in it without CAP_SYS_MODULE (setpriv), so that nothing
+    there can load a module into this machine's kernel."""
 
-
-def installed_modules():
-    """memdiskblk modules anywhere under /lib/modules."""
-    return sorted(str(p) for p in Path("/lib/modules").glob(f"*/**/{NAME}.ko*"))
-
-
-def package_installed():
-    code, out = run(["dpkg-query", "-W", "-f=${db:Status-Abbrev}", PACKAGE],
-                    check=False)
-    return code == 0 and out[:2] in ("ii", "iU", "iF", "rc", "iH", "iW", "iT")
-
-
-def dkms_tree():
-    return Path("/var/lib/dkms") / NAME
-
-
-class Host:
-    """Records what the host had before a test and puts it back: removes
-    this project's package, DKMS registration, sources and modules, and
-    what dkms leaves if it was not there before: the signing key it
-    generates on first use, and the empty RPM database in ~/.rpmdb that
-    its `rpm -qf` calls make once the rpm package (for the RPM build) is
-    installed."""
-
-    MOK = [Path("/var/lib/dkms/mok.key"), Path("/var/lib/dkms/mok.pub")]
-    RPMDB = Path.home() / ".rpmdb"
+    NAME = "chroot-bookworm-distro"
+    PACKAGES = ["dkms", "kmod", "initramfs-tools", "linux-headers-amd64",
+                "linux-headers-6.12-amd64", "linux-image-6.12-amd64"]
 
     def __init__(self):
-        self.mok_before = {p: p.exists() for p in self.MOK}
-        self.rpmdb_before = self.RPMDB.exists()
+        self.root = matrix.CACHE / self.NAME
 
-    def refuse(self):
-        """A reason not to touch this host, or None."""
-        if not shutil.which("dkms"):
-            return "dkms is not installed"
-        conf = modprobe_on_install()
-        if conf:
-            return f"{conf} sets modprobe_on_install: dkms would load the module"
-        if module_loaded():
-            return "memdiskblk is loaded on this host"
-        return None
+    def prepare(self):
+        """Make the chroot, or bring the cached one up to date; leave no
+        trace of this project in it (an interrupted run's package, DKMS
+        registration, sources or modules)."""
+        mirror, env = matrix.environment()
+        with images.locked(self.NAME):
+            if (self.root / "usr/bin/apt-get").exists():
+                self.clean()    # a package left half-installed blocks apt
+            else:
+                matrix.sh(["debootstrap", "--variant=minbase", "bookworm",
+                           str(self.root), mirror], env=env)
+            # The suites this machine's apt lists (bookworm-security
+            # carries linux-headers-6.12-amd64), and nothing else.
+            lists = matrix.sh(["apt-get", "indextargets", "--format",
+                               "$(TARGET_OF) $(REPO_URI) $(RELEASE) $(LABEL)"])
+            sources = sorted({f"deb {uri} {rel} main\n"
+                              for kind, uri, rel, label in
+                              (ln.split() for ln in lists.splitlines()
+                               if len(ln.split()) == 4)
+                              if kind == "deb" and label.startswith("Debian")})
+            (self.root / "etc/apt/sources.list").write_text("".join(sources))
+            matrix.in_chroot(self.root, "apt-get update -q >/dev/null; "
+                             "apt-get install -y -q --no-install-recommends "
+                             f"{' '.join(self.PACKAGES)} >/dev/null", env)
+        self.clean()
+
+    def path(self, path):
+        """A path of the chroot, seen from here."""
+        return self.root / str(path).lstrip("/")
+
+    def run(self, cmd, check=True, **kw):
+        """cmd in the chroot, without CAP_SYS_MODULE, in a private mount
+        namespace where the chroot has /proc and /dev (dkms wants both);
+        as run()."""
+        mount = ('mount -t proc proc "$0/proc" && mount --rbind /dev "$0/dev" '
+                 '&& exec chroot "$0" "$@"')
+        return run(["setpriv", "--bounding-set", "-sys_module", "unshare",
+                    "--mount", "--propagation", "private", "sh", "-c", mount,
+                    str(self.root), *map(str, cmd)], check=check,
+                   env=dict(os.environ, DEBIAN_FRONTEND="noninteractive",
+                            PATH="/usr/sbin:/usr/bin:/sbin:/bin"), **kw)
+
+    def header_kernels(self):
+        return header_kernels(self.root)
+
+    def installed_modules(self):
+        """memdiskblk modules anywhere under the chroot's /lib/modules."""
+        return sorted("/" + str(p.relative_to(self.root)) for p in
+                      self.path("/lib/modules").glob(f"*/**/{NAME}.ko*"))
+
+    def package_installed(self):
+        code, out = self.run(["dpkg-query", "-W", "-f=${db:Status-Abbrev}",
+                              PACKAGE], check=False)
+        return code == 0 and out[:2] in ("ii", "iU", "iF", "rc", "iH", "iW", "iT")
+
+    def dkms_tree(self):
+        return self.path(f"/var/lib/dkms/{NAME}")
 
     def clean(self):
-        """Leave no trace of this project; return what was left over."""
-        if package_installed():
-            run(["apt-get", "purge", "-y", "-q", PACKAGE], check=False,
-                env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
-        if dkms_tree().exists():
-            for ver in sorted(p.name for p in dkms_tree().iterdir()):
-                run(["dkms", "remove", "-m", NAME, "-v", ver, "--all"],
-                    check=False)
-            shutil.rmtree(dkms_tree(), ignore_errors=True)
-        for src in Path("/usr/src").glob(f"{NAME}-*"):
+        """Leave no trace of this project in the chroot."""
+        if self.package_installed():
+            self.run(["dpkg", "--purge", "--force-remove-reinstreq", PACKAGE],
+                     check=False)
+        if self.dkms_tree().exists():
+            for ver in sorted(p.name for p in self.dkms_tree().iterdir()):
+                self.run(["dkms", "remove", "-m", NAME, "-v", ver, "--all"],
+                         check=False)
+            shutil.rmtree(self.dkms_tree(), ignore_errors=True)
+        for src in self.path("/usr/src").glob(f"{NAME}-*"):
             shutil.rmtree(src, ignore_errors=True)
-        for ko in installed_modules():
-            Path(ko).unlink()
+        for ko in self.installed_modules():
+            self.path(ko).unlink()
             kver = Path(ko).relative_to("/lib/modules").parts[0]
-            run(["depmod", kver], check=False)
-        for p, existed in self.mok_before.items():
-            if not existed and p.exists():
-                p.unlink()
-        if not self.rpmdb_before and self.RPMDB.exists():
-            shutil.rmtree(self.RPMDB)
+            self.run(["depmod", kver], check=False)

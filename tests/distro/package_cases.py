@@ -1,6 +1,7 @@
 """The Debian package memdiskblk-dkms, built from the tree with Debian's own
 tools (dpkg-buildpackage, debhelper, dh-dkms), checked with lintian, then
-installed with apt (which builds the module with DKMS) and purged.
+installed with apt (which builds the module with DKMS) and purged in the
+distro part's Debian 12 chroot (common.Target), not on this machine.
 
 The initramfs-tools and dracut pieces debian/memdiskblk-dkms.install names
 come from initramfs-tools/ and dracut/. If they are missing the build
@@ -13,12 +14,10 @@ import tarfile
 from pathlib import Path
 
 from common import (CACHE, INITRAMFS_PIECES, NAME, PACKAGE, ROOT, SOURCES,
-                    changelog_version, copy_tree, dkms_tree, header_kernels,
-                    installed_modules, module_loaded, package_installed, run,
+                    changelog_version, copy_tree, module_loaded, run,
                     upstream_version)
 
 WORK = CACHE / "deb"
-APT_ENV = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
 
 
 class Built:
@@ -33,15 +32,15 @@ def udev_rule_path():
     return Path("/lib/udev/rules.d/60-persistent-memdiskblk.rules")
 
 
-def initramfs_files(kver):
-    """The files in /boot/initrd.img-KVER when initramfs-tools manages it
-    and the package carries its hook (its trigger then rebuilds that
-    initrd, the newest kernel's), else None."""
-    initrd = Path(f"/boot/initrd.img-{kver}")
+def initramfs_files(t, kver):
+    """The files in the target's /boot/initrd.img-KVER when initramfs-tools
+    manages it and the package carries its hook (its trigger then rebuilds
+    that initrd, the newest kernel's), else None."""
+    initrd = f"/boot/initrd.img-{kver}"
     if ("initramfs-tools/hooks/memdiskblk" in Built.missing or
-            not shutil.which("lsinitramfs") or not initrd.exists()):
+            not t.path(initrd).exists()):
         return None
-    return run(["lsinitramfs", str(initrd)])[1].splitlines()
+    return t.run(["lsinitramfs", initrd])[1].splitlines()
 
 
 def case_build(c, host):
@@ -129,33 +128,36 @@ def case_lintian(c, host):
     c.note(f"{len(errors)} errors, {len(tags) - len(errors)} warnings")
 
 
-def case_install(c, host):
-    """apt install ./memdiskblk-dkms_*.deb: DKMS builds and installs the
-    module for the installed kernels (dkms's own policy: every kernel when
-    the running one is not installed here, as on CI; otherwise the running
-    and the newest) with VERSION as its modinfo version, the udev rule and
-    initramfs pieces are in place.
+def case_install(c, t):
+    """apt install ./memdiskblk-dkms_*.deb in the chroot: DKMS builds and
+    installs the module for its kernels (dkms's own policy: every kernel
+    when the running one is not installed there, as in a chroot; otherwise
+    the running and the newest) with VERSION as its modinfo version, the
+    udev rule and initramfs pieces are in place, and the newest kernel's
+    initrd holds the module and the init-top script.
     apt purge removes the modules, the DKMS registration, /usr/src and
     every packaged file. The module is never loaded."""
     if not c.expect(Built.deb is not None, "package was built"):
         return
     up = upstream_version()
-    kvers = header_kernels()
+    kvers = t.header_kernels()
     running = os.uname().release
     want = kvers if running not in kvers else sorted({running, kvers[-1]})
-    run(["apt-get", "install", "-y", "-q", "--no-install-recommends",
-         str(Built.deb)], env=APT_ENV)
-    c.expect(package_installed(), f"{PACKAGE} installed")
-    status = run(["dkms", "status", "-m", NAME])[1]
+    deb = f"/tmp/{Built.deb.name}"
+    shutil.copy(Built.deb, t.path(deb))
+    t.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", deb])
+    t.path(deb).unlink()
+    c.expect(t.package_installed(), f"{PACKAGE} installed")
+    status = t.run(["dkms", "status", "-m", NAME])[1]
     for kver in want:
         c.expect(re.search(rf"^{NAME}/{re.escape(up)}, {re.escape(kver)}, .*installed",
                            status, re.M), f"dkms installed for {kver}: {status!r}")
-        found = list(Path(f"/lib/modules/{kver}/updates/dkms").glob(f"{NAME}.ko*"))
+        found = list(t.path(f"/lib/modules/{kver}/updates/dkms").glob(f"{NAME}.ko*"))
         c.expect(found, f"module under /lib/modules/{kver}/updates/dkms")
         if found:
             shown = run(["modinfo", "-F", "version", str(found[0])])[1].strip()
             c.eq(shown, up, f"{kver}: modinfo -F version of the DKMS build")
-    c.expect(udev_rule_path().read_bytes() ==
+    c.expect(t.path(udev_rule_path()).read_bytes() ==
              (ROOT / "udev/60-persistent-memdiskblk.rules").read_bytes(),
              f"{udev_rule_path()} is the project's rule")
     for piece, path in [
@@ -166,25 +168,26 @@ def case_install(c, host):
             ("dracut/90memdiskblk/module-setup.sh",
              "/usr/lib/dracut/modules.d/90memdiskblk/module-setup.sh")]:
         if piece not in Built.missing:
-            c.expect(Path(path).exists(), f"{path} installed")
+            c.expect(t.path(path).exists(), f"{path} installed")
     c.note(f"built for {', '.join(want)}")
-    initrd = initramfs_files(kvers[-1])
+    initrd = initramfs_files(t, kvers[-1])
+    c.expect(initrd is not None, f"initramfs-tools made {kvers[-1]}'s initrd")
     if initrd is not None:
         c.expect(any(f"/updates/dkms/{NAME}.ko" in f for f in initrd),
                  f"update-initramfs put the module in {kvers[-1]}'s initrd")
         c.expect(f"scripts/init-top/{NAME}" in initrd,
                  f"and scripts/init-top/{NAME}")
 
-    run(["apt-get", "purge", "-y", "-q", PACKAGE], env=APT_ENV)
-    c.expect(not package_installed(), f"{PACKAGE} purged")
-    c.expect(not dkms_tree().exists(), f"{dkms_tree()} removed")
-    c.expect(not Path(f"/usr/src/{NAME}-{up}").exists(), f"/usr/src/{NAME}-{up} removed")
-    c.eq(installed_modules(), [], "no module left under /lib/modules")
-    c.expect(not udev_rule_path().exists(), "udev rule removed")
+    t.run(["apt-get", "purge", "-y", "-q", PACKAGE])
+    c.expect(not t.package_installed(), f"{PACKAGE} purged")
+    c.expect(not t.dkms_tree().exists(), f"{t.dkms_tree()} removed")
+    c.expect(not t.path(f"/usr/src/{NAME}-{up}").exists(), f"/usr/src/{NAME}-{up} removed")
+    c.eq(t.installed_modules(), [], "no module left under /lib/modules")
+    c.expect(not t.path(udev_rule_path()).exists(), "udev rule removed")
     if initrd is not None:
-        c.expect(not [f for f in initramfs_files(kvers[-1]) if NAME in f],
+        c.expect(not [f for f in initramfs_files(t, kvers[-1]) or [] if NAME in f],
                  f"{kvers[-1]}'s initrd rebuilt without memdiskblk")
-    c.expect(not module_loaded(), "the module was never loaded here")
+    c.expect(not module_loaded(), "the module was never loaded on this machine")
 
 
 CASES = [("deb-build", case_build), ("lintian", case_lintian),

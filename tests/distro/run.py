@@ -3,7 +3,8 @@
 
 - shellcheck on every shell file the project ships (shell_cases.py);
 - the mkinitcpio hook's logic, run as mkinitcpio runs it (mkinitcpio_cases.py);
-- DKMS with Debian's dkms tool for every installed kernel (dkms_cases.py);
+- DKMS with Debian's dkms tool for every kernel with headers
+  (dkms_cases.py);
 - the Debian package: build, lintian, apt install and purge (package_cases.py);
 - the RPM and Arch packages: built with rpmbuild and makepkg (through
   make rpm and make arch-pkg, and from the release tarball alone as the
@@ -27,17 +28,16 @@
   SeaBIOS and by a1ive's GRUB2 `map --mem --rt` under OVMF, and a control
   (grub4dos_cases.py; skipped without ../shared/grub4dos).
 
-The DKMS and package cases install files under /lib/modules, /usr/src and
-/var/lib/dkms and put everything back after each case; they run one after
-the other, and never while an initramfs generator reads the module tree.
-Before the first of them, whatever of this project an interrupted run
-left (an installed memdiskblk-dkms package included) is removed. Nothing
-loads the module on this machine; the guests do.
+The DKMS case and the package's install case install into a Debian 12
+chroot (common.Target, cached in /var/cache/memdiskblk with the matrix's
+chroots), made or refreshed by distro/target, never into this machine:
+they run one after the other there, and whatever of this project an
+interrupted run left in the chroot is removed first. Nothing loads the
+module on this machine; the guests do.
 
 Usage: tests/distro/run.py [SUBSTRING...]   only cases whose "distro/NAME"
 contains one of them. Must run as root.
 """
-import os
 import sys
 
 import common  # first: it sets up the import path
@@ -59,9 +59,10 @@ import ventoy_cases
 # 135-190 s.
 VENTOY_COST = {"ventoy-uefi-dracut": 115, "ventoy-uefi-live-boot-plain": 200}
 
-# (name, function, touches the host's module tree, cost in seconds)
+# (name, function, installs into the chroot, cost in seconds)
+INSTALLS = {"dkms", "deb-install"}
 CASES = ([(n, f, False, 5) for n, f in shell_cases.CASES + mkinitcpio_cases.CASES] +
-         [(n, f, True, 60) for n, f in dkms_cases.CASES + package_cases.CASES] +
+         [(n, f, n in INSTALLS, 60) for n, f in dkms_cases.CASES + package_cases.CASES] +
          [(n, f, False, 20) for n, f in package_rpm_arch_cases.CASES] +
          [(n, f, False, 60) for n, f in udev_cases.CASES + live_cases.CASES] +
          [(n, f, False, 150) for n, f in uefi_cases.CASES] +
@@ -83,51 +84,44 @@ WAITING = {"live-boot-no-module": 0.5, "uefi-live-boot-plain": 0.5,
            "grub4dos-live-boot-no-module": 0.5}
 
 
-class State:
-    host = None
-    refusal = None
-    cleaned = False
-
-
-def _host_case(func):
-    """A case that installs into the host: refused if the host is not
-    fit for it, run under the host lock, cleaned up after."""
+def _target_case(func, target):
+    """A case that installs into the chroot: run there, one at a time,
+    with the chroot cleaned after; this machine must not have the
+    module loaded after it."""
     def run(c):
-        if State.refusal:
-            c.expect(False, f"refused: {State.refusal}")
-            return
-        with images.locked(common.HOST_MODULES):
-            if not State.cleaned:
-                State.host.clean()
-                State.cleaned = True
+        with images.locked(target.NAME):
             try:
-                func(c, State.host)
+                func(c, target)
             finally:
-                State.host.clean()
-                if common.module_loaded():
-                    c.failures.append("memdiskblk got loaded on this host")
+                target.clean()
+        if common.module_loaded():
+            c.failures.append("memdiskblk got loaded on this machine")
     return run
 
 
 def jobs():
     common.CACHE.mkdir(parents=True, exist_ok=True)
-    State.host = common.Host()
-    State.refusal = State.host.refuse()
-    if os.geteuid() != 0:
-        State.refusal = State.refusal or "not root"
-    out = []
-    previous = []       # host-touching cases run one after the other
+    target = common.Target()
+
+    def prepare(c):
+        """The chroot made or brought up to date, with no trace of an
+        earlier run."""
+        target.prepare()
+        c.note(", ".join(target.header_kernels()))
+
+    # debootstrap and apt: one core, a few minutes the first time.
+    setup = harness.Job("distro/target", prepare, cost=200)
+    out = [setup]
     made = {}
-    for name, func, touches_host, cost in CASES:
-        if touches_host:
-            run, after = _host_case(func), previous[-1:]
+    for name, func, installs, cost in CASES:
+        if installs:
+            run = _target_case(func, target)
         else:
-            run, after = (lambda c, func=func: func(c, State.host)), []
-        job = harness.Job(f"distro/{name}", run, after=after, cost=cost,
-                          needs=[made[n] for n in NEEDS.get(name, ())],
+            run = lambda c, func=func: func(c, None)  # noqa: E731
+        needs = [made[n] for n in NEEDS.get(name, ())]
+        job = harness.Job(f"distro/{name}", run, cost=cost,
+                          needs=needs + ([setup] if installs else []),
                           slots=WAITING.get(name, 1))
-        if touches_host:
-            previous.append(job)
         made[name] = job
         out.append(job)
     return out
