@@ -23,8 +23,9 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null || true
 	$(MAKE) -C tests/unit clean
 
+# What each target needs, by purpose (scripts/install-deps.sh GROUP).
 deps:
-	sh scripts/install-deps.sh
+	sh scripts/install-deps.sh check
 
 # The whole test suite: unit tests, a bounded fuzz run, static checks and
 # QEMU boots of real MEMDISK on every installed Debian kernel.
@@ -32,7 +33,8 @@ FUZZ_SECONDS ?= 60
 check: deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) python3 tests/run.py
 
-demo: deps
+demo:
+	sh scripts/install-deps.sh demo
 	python3 tests/demo.py
 
 # Build and core boots on 5.10 (bullseye), 6.1, 6.12 and the newest
@@ -45,7 +47,8 @@ matrix: deps
 # root is built once and cached in /var/cache/memdiskblk/livebench): a
 # table, results.json, bench.png and live.png (tests/bench/run.py --help
 # for the knobs; BENCH_ARGS passes them, e.g. BENCH_ARGS="--only live").
-bench: deps
+bench:
+	sh scripts/install-deps.sh bench
 	python3 tests/bench/run.py $(BENCH_ARGS)
 
 # The e2e cases under a KASAN/KFENCE/lockdep/UBSAN kernel built from

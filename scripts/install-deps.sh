@@ -1,30 +1,72 @@
 #!/bin/sh
-# Install every Debian package that building memdiskblk and running its
-# tests need. Idempotent: packages already installed are left alone.
-# Kernel images are installed like headers so that each guest boots the
-# kernel the module was built against (discovered, never hard-coded).
+# Install the Debian packages that memdiskblk's make targets need, by
+# purpose. Idempotent: packages already installed are left alone.
+#
+#   install-deps.sh [GROUP...]
+#
+#   demo       make demo: build the module, an ISO and a busybox initramfs,
+#              boot them through MEMDISK in QEMU
+#   check      make check: the whole test suite (demo's share, then the
+#              checkers, the other kernels, the generators and live
+#              systems, UEFI firmware, the loaders' builds, packaging)
+#   packaging  make deb, make rpm, make arch: the packages alone
+#   bench      make bench: demo's share, the live systems' tools, the plots
+#
+# No group: everything (what CI installs). Kernel images are installed
+# like headers so that each guest boots the kernel the module was built
+# against (discovered, never hard-coded).
 set -eu
 
-PKGS="
-build-essential make gcc sparse kmod
+DEMO="
+make gcc libc6-dev kmod python3
 linux-image-amd64 linux-headers-amd64
-linux-image-6.12-amd64 linux-headers-6.12-amd64
 qemu-system-x86 ipxe-qemu
-syslinux syslinux-common syslinux-utils isolinux xorriso
-busybox-static cpio gzip xz-utils zstd
-dosfstools mtools fdisk e2fsprogs
-python3 clang cppcheck shellcheck linux-source linux-source-6.12 debootstrap openssl
-flex bison bc libelf-dev libssl-dev
-dkms dh-dkms debhelper lintian udev
+syslinux-common isolinux xorriso
+busybox-static cpio gzip
+"
+PACKAGING="
+dkms dh-dkms debhelper lintian
 rpm makepkg pacman-package-manager libarchive-tools
+"
+CHECK="
+$DEMO
+$PACKAGING
+build-essential sparse
+linux-image-6.12-amd64 linux-headers-6.12-amd64
+syslinux syslinux-utils
+xz-utils zstd
+dosfstools mtools fdisk e2fsprogs
+clang cppcheck shellcheck linux-source linux-source-6.12 debootstrap openssl
+flex bison bc libelf-dev libssl-dev
+udev
 initramfs-tools live-boot dracut-core dracut-live squashfs-tools
 ovmf grub-efi-amd64-bin grub-common gnu-efi
 gcc-multilib nasm
+"
+BENCH="
+$DEMO
+syslinux-utils debootstrap squashfs-tools xz-utils live-boot initramfs-tools
 gnuplot-nox
 "
 
+[ $# -gt 0 ] || set -- check bench
+PKGS=""
+for group in "$@"; do
+	case "$group" in
+	demo) PKGS="$PKGS $DEMO" ;;
+	check) PKGS="$PKGS $CHECK" ;;
+	packaging) PKGS="$PKGS $PACKAGING" ;;
+	bench) PKGS="$PKGS $BENCH" ;;
+	*)
+		echo "install-deps: no group $group (demo, check, packaging, bench)" >&2
+		exit 2
+		;;
+	esac
+done
+
 missing=""
 for p in $PKGS; do
+	case " $missing " in *" $p "*) continue ;; esac
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' ||
 		missing="$missing $p"
 done

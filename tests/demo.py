@@ -17,8 +17,8 @@ modprobe memdiskblk
 dmesg | grep memdiskblk | grep -v taint
 echo "# ls -l /dev/memdisk*"
 ls -l /dev/memdisk*
-echo "# grep . /sys/block/memdisk0/memdisk/*"
-grep . /sys/block/memdisk0/memdisk/*
+echo "# grep -s . /sys/block/memdisk0/memdisk/*"
+grep -s . /sys/block/memdisk0/memdisk/*
 echo "# mount /dev/memdisk0 /mnt && ls -l /mnt"
 mount -t iso9660 -o ro /dev/memdisk0 /mnt
 grep memdisk /proc/mounts
