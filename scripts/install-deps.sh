@@ -18,10 +18,10 @@
 set -eu
 
 DEMO="
-make gcc libc6-dev kmod python3
+make gcc libc6-dev perl kmod python3
 linux-image-amd64 linux-headers-amd64
 qemu-system-x86 ipxe-qemu
-syslinux-common isolinux xorriso
+syslinux-common syslinux-utils isolinux xorriso
 busybox-static cpio gzip
 "
 PACKAGING="
@@ -33,7 +33,7 @@ $DEMO
 $PACKAGING
 build-essential sparse
 linux-image-6.12-amd64 linux-headers-6.12-amd64
-syslinux syslinux-utils
+syslinux
 xz-utils zstd
 dosfstools mtools fdisk e2fsprogs
 clang cppcheck shellcheck linux-source linux-source-6.12 debootstrap openssl
@@ -45,7 +45,7 @@ gcc-multilib nasm
 "
 BENCH="
 $DEMO
-syslinux-utils debootstrap squashfs-tools xz-utils live-boot initramfs-tools
+debootstrap squashfs-tools xz-utils live-boot initramfs-tools
 gnuplot-nox
 "
 
