@@ -108,14 +108,14 @@ TARBALL = $(PKGOUT)/memdiskblk-$(VERSION).tar.gz
 # What the RPM and Arch packages are built from, and the spec, for
 # rpmbuild -ta (not the PKGBUILD: it carries the tarball's checksum).
 DIST_FILES := $(DKMS_FILES) LICENSE README.md SECURITY.md \
-	rpm/memdiskblk-dkms.spec \
+	packaging/rpm/memdiskblk-dkms.spec \
 	udev/60-persistent-memdiskblk.rules \
 	udev/61-memdiskblk-online.rules udev/memdiskblk-released \
-	dracut/90memdiskblk/module-setup.sh dracut/90memdiskblk/memdiskblk-load.sh \
-	dracut/90memdiskblk/memdiskblk-release.sh \
-	initramfs-tools/hooks/memdiskblk initramfs-tools/scripts/init-top/memdiskblk \
-	initramfs-tools/scripts/init-bottom/memdiskblk \
-	mkinitcpio/install/memdiskblk mkinitcpio/hooks/memdiskblk
+	initramfs/dracut/90memdiskblk/module-setup.sh initramfs/dracut/90memdiskblk/memdiskblk-load.sh \
+	initramfs/dracut/90memdiskblk/memdiskblk-release.sh \
+	initramfs/initramfs-tools/hooks/memdiskblk initramfs/initramfs-tools/scripts/init-top/memdiskblk \
+	initramfs/initramfs-tools/scripts/init-bottom/memdiskblk \
+	initramfs/mkinitcpio/install/memdiskblk initramfs/mkinitcpio/hooks/memdiskblk
 
 # The tarball's file times: the date of debian/changelog's top entry, the
 # release's. With the names sorted, owners and modes fixed and no time in
@@ -136,7 +136,7 @@ dist:
 # make release VERSION=X.Y.Z [CHANGES=TEXT]: VERSION, debian/changelog,
 # the RPM spec and the PKGBUILD say X.Y.Z (new changelog entries saying
 # TEXT), PKGOUT/memdiskblk-X.Y.Z.tar.gz is made and its checksum written
-# into the PKGBUILD, archlinux/.SRCINFO is written again; it says what to
+# into the PKGBUILD, packaging/archlinux/.SRCINFO is written again; it says what to
 # commit (scripts/release.py).
 .PHONY: release
 release:

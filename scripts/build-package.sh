@@ -39,7 +39,7 @@ rpm)
 	cp "$tarball" "$work/SOURCES/"
 	# _dbpath: rpmbuild would otherwise make an empty database in ~/.rpmdb.
 	rpmbuild -bb --quiet --define "_topdir $work" --define "_dbpath $work/db" \
-		"$top/rpm/memdiskblk-dkms.spec"
+		"$top/packaging/rpm/memdiskblk-dkms.spec"
 	set -- "$work"/RPMS/noarch/memdiskblk-dkms-"$version"-*.noarch.rpm
 	;;
 arch)
@@ -47,7 +47,7 @@ arch)
 		echo "$0: makepkg not found (Debian: apt install makepkg)" >&2
 		exit 1
 	}
-	cp "$top/archlinux/PKGBUILD" "$tarball" "$work/"
+	cp "$top/packaging/archlinux/PKGBUILD" "$tarball" "$work/"
 	# The PKGBUILD carries the checksum of the release's tarball. A tree
 	# changed since the release makes another tarball: its own checksum
 	# goes into this copy of the PKGBUILD (makepkg still checks it).

@@ -9,7 +9,7 @@ The places (tests/static.py's package-versions case checks they agree):
 - VERSION, the module's version (Kbuild puts it into modinfo);
 - debian/changelog's top entry, X.Y.Z-1;
 - the RPM spec's Version (Release 1) and its %changelog's top entry;
-- the PKGBUILD's pkgver (pkgrel 1), and archlinux/.SRCINFO, which
+- the PKGBUILD's pkgver (pkgrel 1), and packaging/archlinux/.SRCINFO, which
   `makepkg --printsrcinfo` writes from the PKGBUILD.
 
 dkms.conf keeps its placeholder: every package writes the version over it.
@@ -50,9 +50,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "memdiskblk"
-SPEC = "rpm/memdiskblk-dkms.spec"
-PKGBUILD = "archlinux/PKGBUILD"
-SRCINFO = "archlinux/.SRCINFO"
+SPEC = "packaging/rpm/memdiskblk-dkms.spec"
+PKGBUILD = "packaging/archlinux/PKGBUILD"
+SRCINFO = "packaging/archlinux/.SRCINFO"
 CHANGELOG = "debian/changelog"
 PLACES = ["VERSION", CHANGELOG, SPEC, PKGBUILD, SRCINFO]
 # What Kbuild accepts in VERSION, starting with a digit as Debian's

@@ -56,7 +56,8 @@ def shell_scripts():
         if p.suffix == ".sh" or p.name == "run" and p.parent.name == ".ci":
             found.append(p)
         # initramfs-tools' scripts and udev's helpers have no suffix.
-        elif (p.relative_to(ROOT).parts[0] in ("initramfs-tools", "udev")
+        elif (p.relative_to(ROOT).as_posix().startswith(
+                ("initramfs/initramfs-tools/", "udev/"))
               and p.read_bytes().startswith(b"#!/bin/sh")):
             found.append(p)
     return sorted(set(found))
@@ -163,8 +164,8 @@ def check_package_versions(c):
     (dpkg-parsechangelog); the RPM spec's Version, written there literally
     (no macro), and its %changelog's top entry VERSION-RELEASE (rpmspec);
     the PKGBUILD's pkgver, written there literally (makepkg
-    --printsrcinfo), and archlinux/.SRCINFO's. The failure names each place
-    and what it says. archlinux/.SRCINFO is exactly what makepkg
+    --printsrcinfo), and packaging/archlinux/.SRCINFO's. The failure names each place
+    and what it says. packaging/archlinux/.SRCINFO is exactly what makepkg
     --printsrcinfo prints for the PKGBUILD, which carries a sha256 of its
     tarball, not SKIP. dkms.conf names no version: it keeps the
     placeholder every package writes the version over. (The revisions,
@@ -185,7 +186,7 @@ def check_package_versions(c):
     if c.expect(rc == 0, f"dpkg-parsechangelog: {out.strip()[-300:]}"):
         says["debian/changelog"] = out.strip().split(":")[-1].rsplit("-", 1)[0]
 
-    spec = "rpm/memdiskblk-dkms.spec"
+    spec = "packaging/rpm/memdiskblk-dkms.spec"
     text = (ROOT / spec).read_text()
     c.expect(re.search(r"^Version:\s*[^\s%]+\s*$", text, re.M),
              "the spec's Version is written literally")
@@ -199,7 +200,7 @@ def check_package_versions(c):
         says["spec %changelog"] = m[3]
         c.eq(m[4], m[2], "the spec's %changelog top entry's release")
 
-    pkgbuild = ROOT / "archlinux/PKGBUILD"
+    pkgbuild = ROOT / "packaging/archlinux/PKGBUILD"
     c.expect(re.search(r"^pkgver=[0-9A-Za-z.+~_]+$", pkgbuild.read_text(), re.M),
              "the PKGBUILD's pkgver is written literally")
     rc, out = printsrcinfo(pkgbuild)
@@ -208,15 +209,15 @@ def check_package_versions(c):
         says["PKGBUILD pkgver"] = m[1] if m else None
         c.expect(re.search(r"^\tsha256sums = [0-9a-f]{64}$", out, re.M),
                  "the PKGBUILD carries a sha256 of its tarball, not SKIP")
-        srcinfo = ROOT / "archlinux/.SRCINFO"
+        srcinfo = ROOT / "packaging/archlinux/.SRCINFO"
         have = srcinfo.read_text() if srcinfo.exists() else ""
         diff = difflib.unified_diff(have.splitlines(), out.splitlines(),
-                                    "archlinux/.SRCINFO", "makepkg --printsrcinfo",
+                                    "packaging/archlinux/.SRCINFO", "makepkg --printsrcinfo",
                                     lineterm="", n=0)
-        c.expect(have == out, "archlinux/.SRCINFO is makepkg --printsrcinfo's "
+        c.expect(have == out, "packaging/archlinux/.SRCINFO is makepkg --printsrcinfo's "
                  "(make release writes it): " + " | ".join(list(diff)[2:]))
         m = re.search(r"^\tpkgver = (\S+)$", have, re.M)
-        says["archlinux/.SRCINFO"] = m[1] if m else None
+        says["packaging/archlinux/.SRCINFO"] = m[1] if m else None
 
     conf = re.findall(r"^PACKAGE_VERSION=(.*)$", (ROOT / "dkms.conf").read_text(),
                       re.M)

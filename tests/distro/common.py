@@ -27,9 +27,9 @@ PACKAGE = "memdiskblk-dkms"
 # The module's own sources: what DKMS builds (tests/lib/images.py agrees).
 SOURCES = images.SOURCES
 # The other packaging pieces debian/memdiskblk-dkms.install names.
-INITRAMFS_PIECES = ["initramfs-tools/hooks/memdiskblk",
-                    "initramfs-tools/scripts/init-top/memdiskblk",
-                    "dracut/90memdiskblk/module-setup.sh"]
+INITRAMFS_PIECES = ["initramfs/initramfs-tools/hooks/memdiskblk",
+                    "initramfs/initramfs-tools/scripts/init-top/memdiskblk",
+                    "initramfs/dracut/90memdiskblk/module-setup.sh"]
 
 
 def run(cmd, check=True, **kw):

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Runs mkinitcpio/hooks/memdiskblk the way mkinitcpio's /init does, in
+# Runs initramfs/mkinitcpio/hooks/memdiskblk the way mkinitcpio's /init does, in
 # busybox ash: the kernel command line becomes shell variables
 # (parse_cmdline), then each hook file is sourced and its run_hook called
 # (run_hookfunctions). msg, poll_device and modprobe are stubs that log

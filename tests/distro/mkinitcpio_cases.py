@@ -1,12 +1,12 @@
 """mkinitcpio (Arch, archiso) is not in Debian, so its hook's logic is run
 the way mkinitcpio's /init runs it: tests/distro/mkinitcpio-harness.sh, in
 busybox ash, turns a given kernel command line into variables, sources
-mkinitcpio/hooks/memdiskblk and calls run_hook with msg, poll_device and
+initramfs/mkinitcpio/hooks/memdiskblk and calls run_hook with msg, poll_device and
 modprobe stubbed. The command line is a file bind-mounted over
 /proc/cmdline in a private mount namespace, where a tmpfs over
 /sys/firmware holds an acpi/tables/NFIT file or not (a UEFI firmware that
 published its RAM disk, or none). The build hook
-(mkinitcpio/install/memdiskblk) is sourced in bash with mkinitcpio's
+(initramfs/mkinitcpio/install/memdiskblk) is sourced in bash with mkinitcpio's
 add_* functions stubbed. A real boot of the run-time hook is in
 udev_cases.py."""
 import tempfile
@@ -15,8 +15,8 @@ from pathlib import Path
 from common import CACHE, HERE, ROOT, run
 
 HARNESS = HERE / "mkinitcpio-harness.sh"
-HOOKS = ROOT / "mkinitcpio" / "hooks"
-INSTALL = ROOT / "mkinitcpio" / "install" / "memdiskblk"
+HOOKS = ROOT / "initramfs" / "mkinitcpio" / "hooks"
+INSTALL = ROOT / "initramfs" / "mkinitcpio" / "install" / "memdiskblk"
 
 
 def run_hook(cmdline, modprobe_rc=0, device_appears=1, nfit=0):

@@ -4,9 +4,9 @@ installed with apt (which builds the module with DKMS) and purged in the
 distro part's Debian 12 chroot (common.Target), not on this machine.
 
 The initramfs-tools and dracut pieces debian/memdiskblk-dkms.install names
-come from initramfs-tools/ and dracut/. If they are missing the build
-fails, unless MDB_DISTRO_ALLOW_MISSING=1 (for work in progress), which
-builds without them and says so."""
+come from initramfs/initramfs-tools/ and initramfs/dracut/. If they are
+missing the build fails, unless MDB_DISTRO_ALLOW_MISSING=1 (for work in
+progress), which builds without them and says so."""
 import os
 import re
 import shutil
@@ -37,7 +37,7 @@ def initramfs_files(t, kver):
     manages it and the package carries its hook (its trigger then rebuilds
     that initrd, the newest kernel's), else None."""
     initrd = f"/boot/initrd.img-{kver}"
-    if ("initramfs-tools/hooks/memdiskblk" in Built.missing or
+    if ("initramfs/initramfs-tools/hooks/memdiskblk" in Built.missing or
             not t.path(initrd).exists()):
         return None
     return t.run(["lsinitramfs", initrd])[1].splitlines()
@@ -67,7 +67,7 @@ def case_build(c, host):
         install.write_text("".join(
             line + "\n" for line in install.read_text().splitlines()
             if (src / line.split()[0]).exists() or
-            not line.startswith(("initramfs-tools/", "dracut/"))))
+            not line.startswith("initramfs/")))
     with tarfile.open(WORK / f"{NAME}_{up}.orig.tar.gz", "w:gz") as tar:
         tar.add(src, arcname=src.name,
                 filter=lambda t: None if t.name.startswith(f"{src.name}/debian")
@@ -93,10 +93,11 @@ def case_build(c, host):
              f"packaged dkms.conf says PACKAGE_VERSION=\"{up}\"")
     c.expect(str(udev_rule_path()) in files, f"{udev_rule_path()} in the package")
     wanted = {
-        "initramfs-tools/hooks/memdiskblk": "/usr/share/initramfs-tools/hooks/memdiskblk",
-        "initramfs-tools/scripts/init-top/memdiskblk":
+        "initramfs/initramfs-tools/hooks/memdiskblk":
+            "/usr/share/initramfs-tools/hooks/memdiskblk",
+        "initramfs/initramfs-tools/scripts/init-top/memdiskblk":
             "/usr/share/initramfs-tools/scripts/init-top/memdiskblk",
-        "initramfs-tools/scripts/init-bottom/memdiskblk":
+        "initramfs/initramfs-tools/scripts/init-bottom/memdiskblk":
             "/usr/share/initramfs-tools/scripts/init-bottom/memdiskblk",
         "udev/memdiskblk-released": "/lib/udev/memdiskblk-released",
     }
@@ -106,7 +107,7 @@ def case_build(c, host):
         c.expect(path in files, f"{path} in the package")
         c.expect(files.get(path, "").startswith("-rwx"),
                  f"{path} is executable: {files.get(path, '')[:10]}")
-    if "dracut/90memdiskblk/module-setup.sh" not in missing:
+    if "initramfs/dracut/90memdiskblk/module-setup.sh" not in missing:
         c.expect("/usr/lib/dracut/modules.d/90memdiskblk/module-setup.sh" in files,
                  "dracut module in the package")
     info = run(["dpkg-deb", "-f", str(Built.deb), "Depends", "Architecture"])[1]
@@ -161,11 +162,11 @@ def case_install(c, t):
              (ROOT / "udev/60-persistent-memdiskblk.rules").read_bytes(),
              f"{udev_rule_path()} is the project's rule")
     for piece, path in [
-            ("initramfs-tools/hooks/memdiskblk",
+            ("initramfs/initramfs-tools/hooks/memdiskblk",
              "/usr/share/initramfs-tools/hooks/memdiskblk"),
-            ("initramfs-tools/scripts/init-top/memdiskblk",
+            ("initramfs/initramfs-tools/scripts/init-top/memdiskblk",
              "/usr/share/initramfs-tools/scripts/init-top/memdiskblk"),
-            ("dracut/90memdiskblk/module-setup.sh",
+            ("initramfs/dracut/90memdiskblk/module-setup.sh",
              "/usr/lib/dracut/modules.d/90memdiskblk/module-setup.sh")]:
         if piece not in Built.missing:
             c.expect(t.path(path).exists(), f"{path} installed")

@@ -1,4 +1,4 @@
-"""The RPM (rpm/memdiskblk-dkms.spec) and Arch (archlinux/PKGBUILD)
+"""The RPM (packaging/rpm/memdiskblk-dkms.spec) and Arch (packaging/archlinux/PKGBUILD)
 packages, built as a user builds them (`make rpm`, `make arch-pkg`) and as
 the distributions' own tools do, from the release tarball alone
 (`rpmbuild -ta TARBALL`; `rpmbuild -bb SPEC` with the tarball in SOURCES;
@@ -181,7 +181,7 @@ def check_rpm(c, pkg, unpacked):
         f"/usr/lib/udev/rules.d/{RULE}": f"udev/{RULE}",
         f"/usr/lib/udev/rules.d/{ONLINE}": f"udev/{ONLINE}",
         f"/usr/lib/udev/{HELPER}": f"udev/{HELPER}",
-        **{f"/usr/lib/dracut/modules.d/90memdiskblk/{n}": f"dracut/90memdiskblk/{n}"
+        **{f"/usr/lib/dracut/modules.d/90memdiskblk/{n}": f"initramfs/dracut/90memdiskblk/{n}"
            for n in DRACUT},
         f"/usr/share/licenses/{PACKAGE}/LICENSE": "LICENSE"})
 
@@ -271,8 +271,8 @@ def check_arch(c, pkg, unpacked):
     unpacked.mkdir()
     run(["tar", "--zstd", "-xf", str(pkg), "-C", str(unpacked)])
     payload_matches(c, unpacked, up, {
-        "/usr/lib/initcpio/install/memdiskblk": "mkinitcpio/install/memdiskblk",
-        "/usr/lib/initcpio/hooks/memdiskblk": "mkinitcpio/hooks/memdiskblk",
+        "/usr/lib/initcpio/install/memdiskblk": "initramfs/mkinitcpio/install/memdiskblk",
+        "/usr/lib/initcpio/hooks/memdiskblk": "initramfs/mkinitcpio/hooks/memdiskblk",
         f"/usr/lib/udev/rules.d/{RULE}": f"udev/{RULE}",
         f"/usr/lib/udev/rules.d/{ONLINE}": f"udev/{ONLINE}",
         f"/usr/lib/udev/{HELPER}": f"udev/{HELPER}"})
@@ -350,8 +350,8 @@ def case_version(c, host):
 # release tarball `make dist` makes, with rpmbuild or makepkg and nothing
 # of the project's (no make target, no script).
 
-SPEC = ROOT / "rpm/memdiskblk-dkms.spec"
-PKGBUILD = ROOT / "archlinux/PKGBUILD"
+SPEC = ROOT / "packaging/rpm/memdiskblk-dkms.spec"
+PKGBUILD = ROOT / "packaging/archlinux/PKGBUILD"
 SUM = re.compile(r"^sha256sums=\('([0-9a-f]{64})'\)$", re.M)
 
 
@@ -412,9 +412,9 @@ def case_rpm_ta(c, host):
     if tarball is None:
         return
     files = tarball_files(tarball)
-    c.expect(f"{NAME}-{up}/rpm/memdiskblk-dkms.spec" in files,
+    c.expect(f"{NAME}-{up}/packaging/rpm/memdiskblk-dkms.spec" in files,
              f"the tarball carries the spec: {files}")
-    c.expect(not any(f.startswith(f"{NAME}-{up}/archlinux/") for f in files),
+    c.expect(not any(f.startswith(f"{NAME}-{up}/packaging/archlinux/") for f in files),
              f"the tarball carries no PKGBUILD: {files}")
     before = host_state()
     code, log = run(["rpmbuild", "-ta", tarball.name], cwd=home,
@@ -521,7 +521,7 @@ def case_release_checksum(c, host):
     if code:
         c.skip("not a git checkout")
         return
-    rel = "archlinux/PKGBUILD"
+    rel = "packaging/archlinux/PKGBUILD"
     commit = run(["git", "-C", str(ROOT), "log", "-1", "--format=%H", "-S", m[1],
                   "--", rel])[1].strip()
     committed = commit and m[1] in run(["git", "-C", str(ROOT), "show",

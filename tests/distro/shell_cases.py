@@ -7,7 +7,7 @@ import re
 from common import ROOT, run, tree_files
 
 SHEBANG = re.compile(r"^#!\s*(?:/usr)?/bin/(?:env\s+)?(sh|bash|dash|ash|busybox\s+sh)\b")
-SHELL_WITHOUT_SHEBANG = {"dkms.conf": "bash", "archlinux/PKGBUILD": "bash"}
+SHELL_WITHOUT_SHEBANG = {"dkms.conf": "bash", "packaging/archlinux/PKGBUILD": "bash"}
 
 
 def shell_files():
@@ -41,8 +41,10 @@ def case_shellcheck(c, host):
     mkinitcpio, initramfs-tools and dracut files, dkms.conf, scripts/,
     the test guests and harnesses)."""
     files = shell_files()
-    for want in ["dkms.conf", "archlinux/PKGBUILD", "scripts/build-package.sh",
-                 "mkinitcpio/hooks/memdiskblk", "mkinitcpio/install/memdiskblk"]:
+    for want in ["dkms.conf", "packaging/archlinux/PKGBUILD",
+                 "scripts/build-package.sh",
+                 "initramfs/mkinitcpio/hooks/memdiskblk",
+                 "initramfs/mkinitcpio/install/memdiskblk"]:
         c.expect(want in files, f"{want} is checked")
     for dialect in sorted(set(files.values()), key=str):
         group = sorted(f for f, d in files.items() if d == dialect)

@@ -58,7 +58,7 @@ def udev_initramfs(kver, ko):
                RULES / "60-persistent-storage.rules",
                f"{rules}/60-persistent-memdiskblk.rules":
                ROOT / "udev/60-persistent-memdiskblk.rules",
-               "/hooks/memdiskblk": ROOT / "mkinitcpio/hooks/memdiskblk"},
+               "/hooks/memdiskblk": ROOT / "initramfs/mkinitcpio/hooks/memdiskblk"},
         fs_modules=["loop"])
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import images
 
 ROOT = Path(__file__).resolve().parents[3]
-SCRIPT = "initramfs-tools/scripts/init-bottom/memdiskblk"
+SCRIPT = "initramfs/initramfs-tools/scripts/init-bottom/memdiskblk"
 
 GUEST = r"""
 d=/sys/block/memdisk0/memdisk
