@@ -62,7 +62,8 @@ VENTOY_COST = {"ventoy-uefi-dracut": 115, "ventoy-uefi-live-boot-plain": 200}
 # (name, function, installs into the chroot, cost in seconds)
 INSTALLS = {"dkms", "deb-install"}
 CASES = ([(n, f, False, 5) for n, f in shell_cases.CASES + mkinitcpio_cases.CASES] +
-         [(n, f, n in INSTALLS, 60) for n, f in dkms_cases.CASES + package_cases.CASES] +
+         [(n, f, n in INSTALLS, 150 if n in INSTALLS else 60)
+          for n, f in dkms_cases.CASES + package_cases.CASES] +
          [(n, f, False, 20) for n, f in package_rpm_arch_cases.CASES] +
          [(n, f, False, 60) for n, f in udev_cases.CASES + live_cases.CASES] +
          [(n, f, False, 150) for n, f in uefi_cases.CASES] +
