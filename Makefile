@@ -9,7 +9,7 @@ KVER ?= $(shell uname -r)
 KDIR ?= /lib/modules/$(KVER)/build
 PWD := $(CURDIR)
 
-.PHONY: all modules clean install check check-debug demo matrix deps bench
+.PHONY: all modules clean install check check-debug demo matrix deps have-deps bench
 
 all: modules
 
@@ -23,14 +23,19 @@ clean:
 	$(MAKE) -C $(KDIR) M=$(PWD) clean 2>/dev/null || true
 	$(MAKE) -C tests/unit clean
 
-# What each target needs, by purpose (scripts/install-deps.sh GROUP).
+# What each target needs, by purpose (scripts/install-deps.sh GROUP). The
+# test targets install nothing (they leave the machine as they found it):
+# they stop, naming what is missing, until make deps installed it.
 deps:
 	sh scripts/install-deps.sh check
+
+have-deps:
+	@sh scripts/install-deps.sh --missing check
 
 # The whole test suite: unit tests, a bounded fuzz run, static checks and
 # QEMU boots of real MEMDISK on every installed Debian kernel.
 FUZZ_SECONDS ?= 60
-check: deps
+check: have-deps
 	FUZZ_SECONDS=$(FUZZ_SECONDS) python3 tests/run.py
 
 demo:
@@ -39,7 +44,7 @@ demo:
 
 # Build and core boots on 5.10 (bullseye), 6.1, 6.12 and the newest
 # trixie-backports kernel, each release's headers in its own chroot.
-matrix: deps
+matrix: have-deps
 	python3 tests/matrix.py
 
 # memdiskblk against phram + mtdblock, pmem, brd and the copy limit, side
@@ -53,7 +58,7 @@ bench:
 
 # The e2e cases under a KASAN/KFENCE/lockdep/UBSAN kernel built from
 # Debian's linux-source (the first build takes a long while; cached).
-check-debug: deps
+check-debug: have-deps
 	python3 tests/debug/run.py
 
 # The driver as a patch series for the kernel source tree in KSRC, into OUT
@@ -62,7 +67,7 @@ check-debug: deps
 # Debian's linux-source-6.12 and the newest linux-source, W=1 builds with
 # the driver =m and =y, and built-in boots with no initramfs.
 .PHONY: kernel-patch check-upstream
-check-upstream: deps
+check-upstream: have-deps
 	python3 tests/upstream/run.py
 
 kernel-patch:
@@ -158,7 +163,7 @@ arch-pkg: dist
 # DKMS, the Debian package, udev in guests booted through MEMDISK and the
 # mkinitcpio hook. As root: it installs into /lib/modules, /usr/src and
 # /var/lib/dkms, and removes all of it again.
-check-distro: deps
+check-distro: have-deps
 	python3 tests/distro/run.py
 
 endif

@@ -2,19 +2,21 @@
 # Install the Debian packages that memdiskblk's make targets need, by
 # purpose. Idempotent: packages already installed are left alone.
 #
-#   install-deps.sh [GROUP...]
+#   install-deps.sh [--missing] [GROUP...]
 #
 #   demo       make demo: build the module, an ISO and a busybox initramfs,
 #              boot them through MEMDISK in QEMU
 #   check      make check: the whole test suite (demo's share, then the
 #              checkers, the other kernels, the generators and live
 #              systems, UEFI firmware, the loaders' builds, packaging)
-#   packaging  make deb, make rpm, make arch: the packages alone
+#   packaging  make deb, make rpm, make arch-pkg: the packages alone
 #   bench      make bench: demo's share, the live systems' tools, the plots
 #
-# No group: everything (what CI installs). Kernel images are installed
-# like headers so that each guest boots the kernel the module was built
-# against (discovered, never hard-coded).
+# No group: everything (what CI installs). --missing installs nothing:
+# it names what is missing and fails if anything is (the test targets,
+# which must not change the machine, check with it). Kernel images are
+# installed like headers so that each guest boots the kernel the module
+# was built against (discovered, never hard-coded).
 set -eu
 
 DEMO="
@@ -49,6 +51,11 @@ debootstrap squashfs-tools xz-utils live-boot initramfs-tools
 gnuplot-nox
 "
 
+only_list=""
+if [ "${1:-}" = --missing ]; then
+	only_list=1
+	shift
+fi
 [ $# -gt 0 ] || set -- check bench
 PKGS=""
 for group in "$@"; do
@@ -72,6 +79,11 @@ for p in $PKGS; do
 done
 
 [ -z "$missing" ] && exit 0
+
+if [ -n "$only_list" ]; then
+	echo "missing packages:$missing (make deps, as root, installs them)" >&2
+	exit 1
+fi
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: missing packages:$missing (run as root)" >&2
