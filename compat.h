@@ -3,31 +3,18 @@
  * The only place that knows about kernel versions.
  *
  * Each shim names the release that changed the API, so that the driver
- * reads as if it were written for one kernel. An out-of-tree module has
- * to test LINUX_VERSION_CODE, and old kernels' branches must call the APIs
- * those kernels have, so checkpatch's LINUX_VERSION_CODE,
- * CONSTANT_COMPARISON and DEPRECATED_API warnings are ignored for this file
- * alone.
+ * reads as if it were written for one kernel. 6.12 moved the unaligned
+ * accessors to <linux/unaligned.h>, which compat/ holds for older kernels
+ * (Kbuild searches it after the kernel's own include directories).
+ * An out-of-tree module has to test LINUX_VERSION_CODE, and old kernels'
+ * branches must call the APIs those kernels have, so checkpatch's
+ * LINUX_VERSION_CODE, CONSTANT_COMPARISON and DEPRECATED_API warnings are
+ * ignored for this file alone.
  */
 #ifndef MEMDISKBLK_COMPAT_H
 #define MEMDISKBLK_COMPAT_H
 
 #include <linux/version.h>
-
-/*
- * 6.12 moved the unaligned accessors from <asm/unaligned.h> to
- * <linux/unaligned.h>. The table scan needs them, and the userspace tests
- * compile it (with stand-ins from tests/include/), so this part comes
- * before everything that is for the module alone.
- */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-#include <linux/unaligned.h>
-#else
-#include <asm/unaligned.h>
-#endif
-
-#ifdef __KERNEL__
-
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/highmem.h>
@@ -266,7 +253,5 @@ static inline void mdb_kill_disk(struct gendisk *disk)
 {
 }
 #endif
-
-#endif /* __KERNEL__ */
 
 #endif /* MEMDISKBLK_COMPAT_H */
