@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """make kernel-patch: the driver as a patch series for a kernel source tree.
 
-    kernel-patch.py --ksrc DIR [--out DIR]
+    kernel-patch.py --ksrc DIR [--out DIR] [--test-compat]
 
 Writes a `git format-patch` series (a cover letter and the patches) that
 adds memdiskblk to the kernel tree in DIR: the driver in
@@ -16,6 +16,11 @@ edited by hand:
 - upstream/ holds what only the kernel tree needs: the directory's
   Kconfig and Makefile, the documentation, and the cover letter and
   commit messages.
+
+--test-compat also writes test-compat.patch, for the project's test
+kernels and never for posting: on top of the series, it puts compat.h
+back beside the driver with its #include, if the tree is older than a
+release that compat.h names (else it writes nothing).
 
 From and Signed-off-by are the git identity (user.name, user.email) of
 whoever runs this: the series is theirs to post. Dates come from the
@@ -39,6 +44,7 @@ DOC = "Documentation/admin-guide/blockdev/memdiskblk.rst"
 ABI = "Documentation/ABI/testing/sysfs-block-memdisk"
 COMPAT = "compat.h"
 INCLUDE = f'#include "{COMPAT}"\n'
+TEST_COMPAT = "test-compat.patch"
 
 
 class GenError(Exception):
@@ -73,6 +79,26 @@ def driver_files():
     for name in ("Kconfig", "Makefile"):
         files[f"{DIR}/{name}"] = (UPSTREAM / name).read_text()
     return files
+
+
+def needs_compat(version):
+    """Is the tree older than a release compat.h tests for?"""
+    text = (ROOT / COMPAT).read_text()
+    named = re.findall(r"KERNEL_VERSION\((\d+), (\d+), (\d+)\)", text)
+    return any(tuple(map(int, v)) > version for v in named)
+
+
+def test_compat_files(ksrc):
+    """The test patch's files: compat.h beside the driver, and the driver
+    with the line that includes it."""
+    for shim in sorted((ROOT / "compat").rglob("*.h")):
+        rel = shim.relative_to(ROOT / "compat")
+        if not (ksrc / "include" / rel).exists():
+            raise GenError(f"the tree has no <{rel}>, which compat/ supplies "
+                           "out of tree only")
+    return {f"{DIR}/{COMPAT}": (ROOT / COMPAT).read_text(),
+            **{f"{DIR}/{p.name}": p.read_text() for p in ROOT.glob("*.[ch]")
+               if INCLUDE in p.read_text()}}
 
 
 def insert_after(text, anchor, new, what):
@@ -157,7 +183,7 @@ def commit_date():
     return f"@{out}" if re.fullmatch(r"\d+ [-+]\d{4}", out) else "@0 +0000"
 
 
-def generate(ksrc, out):
+def generate(ksrc, out, test_compat=False):
     ksrc, out = Path(ksrc).resolve(), Path(out).resolve()
     version = tree_version(ksrc)
     name, email = identity()
@@ -174,6 +200,7 @@ def generate(ksrc, out):
     driver["drivers/block/Makefile"] = edits.pop("drivers/block/Makefile")
     docs.update(edits)
     patches = [("patch-driver.txt", driver), ("patch-docs.txt", docs)]
+    compat = test_compat_files(ksrc) if test_compat and needs_compat(version) else None
 
     def commit(repo, files, msg):
         for path, text in files.items():
@@ -202,6 +229,12 @@ def generate(ksrc, out):
         out.mkdir(parents=True, exist_ok=True)
         git(repo, "format-patch", "-q", "--cover-letter", "--no-signature",
             "-o", str(out), "HEAD~2", env=env)
+        if compat:
+            commit(repo, compat, "memdiskblk: compat.h for Linux %d.%d "
+                   "(test only, not for posting)\n" % version[:2])
+            (out / TEST_COMPAT).write_text(git(
+                repo, "format-patch", "--stdout", "--no-signature", "-1",
+                "HEAD", env=env))
     cover = next(out.glob("0000-*.patch"))
     subject, _, blurb = message("cover-letter.txt", version, date).partition("\n")
     text = cover.read_text()
@@ -219,12 +252,15 @@ def main():
     ap.add_argument("--show", metavar="PATH",
                     help="print one generated file (e.g. "
                          f"{DIR}/memdiskblk.c) instead of writing the series")
+    ap.add_argument("--test-compat", action="store_true",
+                    help=f"also write {TEST_COMPAT} if the tree needs "
+                         f"{COMPAT} (for test kernels, not for posting)")
     a = ap.parse_args()
     try:
         if a.show:
             sys.stdout.write(driver_files()[a.show])
             return 0
-        for p in generate(a.ksrc, a.out):
+        for p in generate(a.ksrc, a.out, a.test_compat):
             print(p)
     except (GenError, OSError, KeyError) as e:
         print(f"kernel-patch: {e}", file=sys.stderr)

@@ -13,7 +13,9 @@ Cases, one line each, then "N passed, N failed":
 - w1/VER-m, w1/VER-y: the patched tree builds drivers/block/memdisk/ with
   W=1 and no warning, as a module and built in. For 6.12 these are the
   debug kernel (=m, tests/debug/debug.config) and the built-in boot kernel
-  (=y); for the newest tree a prepared tree with a small configuration.
+  (=y), from the series and the test-only patch that puts compat.h beside
+  the driver (scripts/kernel-tree.sh); for the newest tree, which needs no
+  compat.h, a prepared tree with a small configuration.
 - builtin-*: the built-in kernel (tests/upstream/builtin.config: no PCI,
   no modules, no initramfs support) boots through real MEMDISK with its
   root file system on /dev/memdisk0p1 or /dev/memdisk0, and through OVMF
@@ -231,7 +233,11 @@ def case_w1_612(kind):
     def case(k, c):
         """The driver compiles with W=1 and no warning, and the whole
         kernel build shows no warning from it: =m in the debug kernel,
-        =y in the built-in boot kernel (6.12 with the series)."""
+        =y in the built-in boot kernel (6.12 with the series and the
+        test-only patch that adds compat.h)."""
+        tree = pristine()[1]
+        c.expect((tree / "drivers/block/memdisk/compat.h").exists(),
+                 "the 6.12 tree has compat.h beside the driver")
         if kind == "m":
             sh(["sh", str(ROOT / "scripts/debug-kernel.sh")])
             cfg = (LINUX / "debug/.config").read_text()
@@ -249,10 +255,13 @@ def case_w1_612(kind):
 
 def case_w1_newest(kind):
     def case(k, c):
-        """The newest linux-source with the series: allnoconfig plus the
-        driver (=m or =y) prepared, and drivers/block/memdisk/ compiled
-        with W=1 and no warning."""
+        """The newest linux-source with the series alone (no compat.h):
+        allnoconfig plus the driver (=m or =y) prepared, and
+        drivers/block/memdisk/ compiled with W=1 and no warning."""
         tarball, version = k.newest()
+        tree = pristine(tarball)[1]
+        c.expect(not (tree / "drivers/block/memdisk/compat.h").exists(),
+                 "no compat.h in the newest tree")
         frag = OUT / f"w1-{kind}.config"
         frag.parent.mkdir(parents=True, exist_ok=True)
         frag.write_text("CONFIG_64BIT=y\nCONFIG_BLOCK=y\nCONFIG_BLK_DEV=y\n"
