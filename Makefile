@@ -82,15 +82,16 @@ kernel-patch:
 # (debian/rules checks the changelog too).
 VERSION := $(shell cat VERSION)
 DKMS_SRC := /usr/src/memdiskblk-$(VERSION)
-# What DKMS builds from, as every package installs it under DKMS_SRC.
-DKMS_FILES := Kbuild Makefile VERSION compat.h memdiskblk.c memdiskblk.h \
-	memdiskblk_scan.c dkms.conf
+# What DKMS builds from, as every package installs it under DKMS_SRC
+# (compat/ keeps its directories).
+DKMS_FILES := Kbuild Makefile VERSION compat.h compat/linux/unaligned.h \
+	memdiskblk.c memdiskblk.h memdiskblk_scan.c dkms.conf
 
 # DKMS from this checkout, for every installed kernel that has headers
 # (the Debian package memdiskblk-dkms does the same through apt).
 dkms-install:
 	install -d $(DKMS_SRC)
-	install -m 644 $(DKMS_FILES) $(DKMS_SRC)/
+	for f in $(DKMS_FILES); do install -D -m 644 $$f $(DKMS_SRC)/$$f || exit 1; done
 	dkms status -m memdiskblk -v $(VERSION) | grep -q . || \
 		dkms add -m memdiskblk -v $(VERSION)
 	for build in /lib/modules/*/build; do kver=$${build%/build}; \

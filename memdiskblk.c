@@ -212,13 +212,13 @@ static blk_status_t mdb_do_request(struct mdb_dev *dev, struct request *rq)
 		return BLK_STS_OK;
 	}
 	rq_for_each_segment(bv, rq, iter) {
-		void *p = mdb_kmap_bvec(&bv);
+		void *p = bvec_kmap_local(&bv);
 		bool write = req_op(rq) == REQ_OP_WRITE;
 
 		mdb_copy(dev, pos, p, bv.bv_len, write);
 		if (!write)
 			flush_dcache_page(bv.bv_page);
-		mdb_kunmap(p);
+		kunmap_local(p);
 		pos += bv.bv_len;
 	}
 	return BLK_STS_OK;
@@ -243,7 +243,7 @@ static const struct blk_mq_ops mdb_mq_ops = {
  * Called with the disk's open_mutex held, as mdb_release() checks and
  * sets releasing: a disk is either open or on its way out, never both.
  */
-static int mdb_open(struct gendisk *disk)
+static int mdb_open(struct gendisk *disk, blk_mode_t mode)
 {
 	struct mdb_dev *dev = disk->private_data;
 
@@ -252,7 +252,7 @@ static int mdb_open(struct gendisk *disk)
 
 static const struct block_device_operations mdb_fops = {
 	.owner = THIS_MODULE,
-	.open = mdb_fops_open,
+	.open = mdb_open,
 };
 
 /* ---- sysfs: /sys/block/memdiskN/memdisk/ --------------------------------- */
@@ -586,7 +586,7 @@ static bool mdb_find_ventoy(const struct mdb_memmap *map,
 	if (!efi_enabled(EFI_RUNTIME_SERVICES) ||
 	    !efi_rt_services_supported(EFI_RT_SUPPORTED_GET_VARIABLE))
 		return false;
-	rd = mdb_kzalloc_obj(*rd);
+	rd = kzalloc_obj(*rd);
 	if (!rd)
 		return false;
 	for (i = 0; i < sizeof(MDB_VENTOY_VAR_NAME); i++)
@@ -710,7 +710,7 @@ static void mdb_free_dev(struct mdb_dev *dev)
 {
 	if (dev->disk) {
 		del_gendisk(dev->disk);
-		mdb_put_disk(dev->disk);
+		put_disk(dev->disk);
 	}
 	mdb_unmap(dev);
 	if (dev->res && !dev->keep_claim)
@@ -725,25 +725,55 @@ static void mdb_remove_work(struct work_struct *work)
 	mdb_free_dev(container_of(work, struct mdb_dev, remove_work));
 }
 
-static int mdb_add_dev(const struct mdb_image *img, int index)
+/*
+ * The disk and its queue: 512-byte logical blocks (so that partition
+ * tables work), the image's sector size as the physical one.
+ */
+static struct gendisk *mdb_alloc_disk(struct mdb_dev *dev)
 {
-	struct mdb_disk_params params = {
-		.minors = MDB_MINORS,
-		.physical_block_size = 1u << img->sector_shift,
+	unsigned int block = 1u << dev->img.sector_shift;
+	struct queue_limits lim = {
+		.logical_block_size = SECTOR_SIZE,
+		.physical_block_size = block,
 		.max_hw_sectors = MDB_MAX_HW_SECTORS,
 		.max_segments = MDB_MAX_SEGMENTS,
-		/*
-		 * No per-request clock reads for /proc/diskstats, as brd and
-		 * pmem; "echo 1 > /sys/block/memdiskN/queue/iostats" turns
-		 * them on.
-		 */
-		.io_stat = false,
+		.discard_granularity = block,
+		/* A request completes in queue_rq, as brd's, pmem's, zram's. */
+		.features = BLK_FEAT_SYNCHRONOUS,
 	};
+	struct gendisk *disk;
+	int err;
+
+	/* Discard and write-zeroes only where writes are allowed. */
+	if (!dev->readonly) {
+		lim.max_hw_discard_sectors = MDB_MAX_ZERO_SECTORS;
+		lim.max_write_zeroes_sectors = MDB_MAX_ZERO_SECTORS;
+	}
+	disk = blk_mq_alloc_disk(&mdb_tag_set, &lim, dev);
+	if (IS_ERR(disk))
+		return disk;
+	/*
+	 * blk-mq turns I/O statistics on for every queue. No per-request
+	 * clock reads for /proc/diskstats, as brd and pmem; "echo 1 >
+	 * /sys/block/memdiskN/queue/iostats" turns them on.
+	 */
+	lim = queue_limits_start_update(disk->queue);
+	lim.features &= ~BLK_FEAT_IO_STAT;
+	err = queue_limits_commit_update(disk->queue, &lim);
+	if (err) {
+		put_disk(disk);
+		return ERR_PTR(err);
+	}
+	return disk;
+}
+
+static int mdb_add_dev(const struct mdb_image *img, int index)
+{
 	struct mdb_dev *dev;
 	struct gendisk *disk;
 	int err;
 
-	dev = mdb_kzalloc_obj(*dev);
+	dev = kzalloc_obj(*dev);
 	if (!dev)
 		return -ENOMEM;
 	dev->img = *img;
@@ -751,9 +781,6 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 	INIT_LIST_HEAD(&dev->list);
 	INIT_WORK(&dev->remove_work, mdb_remove_work);
 	snprintf(dev->name, sizeof(dev->name), "memdisk%d", index);
-	/* Discard and write-zeroes only where writes are allowed. */
-	if (!dev->readonly)
-		params.max_zero_sectors = MDB_MAX_ZERO_SECTORS;
 
 	/* Claim the range: /proc/iomem names us, nobody else maps it. */
 	dev->res_name = kstrdup(dev->name, GFP_KERNEL);
@@ -775,7 +802,7 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 		goto fail;
 	}
 
-	disk = mdb_alloc_disk(&mdb_tag_set, &params, dev);
+	disk = mdb_alloc_disk(dev);
 	if (IS_ERR(disk)) {
 		err = PTR_ERR(disk);
 		pr_warn("%s: cannot allocate the disk (%pe), refused\n",
@@ -792,11 +819,11 @@ static int mdb_add_dev(const struct mdb_image *img, int index)
 	set_capacity(disk, img->size >> SECTOR_SHIFT);
 	set_disk_ro(disk, dev->readonly);
 
-	err = mdb_add_disk(disk, mdb_attr_groups);
+	err = device_add_disk(NULL, disk, mdb_attr_groups);
 	if (err) {
 		pr_warn("%s: cannot add the disk (%pe), refused\n",
 			dev->name, ERR_PTR(err));
-		mdb_put_disk(disk);
+		put_disk(disk);
 		dev->disk = NULL;
 		goto fail;
 	}
@@ -841,7 +868,7 @@ static void mdb_remove_all(void)
 
 /*
  * What memory hotplug exports to modules, from 5.19 (where release
- * starts, see compat.h) to 6.12 alike:
+ * starts) to 6.12 alike:
  * add_memory_driver_managed(), memory_block_size_bytes(),
  * memory_add_physaddr_to_nid() (0 without NUMA) and pfn_to_online_page().
  * Not exported: walk_memory_blocks(), online_pages() and the memory block
@@ -892,7 +919,7 @@ static void mdb_spoil_tables(const struct mdb_image *img)
 	}
 }
 
-#if MDB_CAN_RELEASE
+#if IS_ENABLED(CONFIG_MEMORY_HOTPLUG)
 /*
  * The name of the returned memory's resource, as add_memory_driver_managed()
  * wants it. The resource keeps this pointer for as long as the machine
@@ -998,6 +1025,26 @@ static void mdb_free_ram_name(void)
 	if (!mdb_ram_added)
 		kfree(mdb_ram_name);
 }
+
+/*
+ * Set *releasing unless the disk is open (a partition's opens and mounts
+ * count on the whole disk). Under open_mutex, which ->open runs under.
+ */
+static bool mdb_claim_unopened(struct gendisk *disk, bool *releasing)
+{
+	mutex_lock(&disk->open_mutex);
+	if (!disk_openers(disk))
+		*releasing = true;
+	mutex_unlock(&disk->open_mutex);
+	return *releasing;
+}
+
+/* No new I/O gets in (it fails); wait for what is in flight. */
+static void mdb_kill_disk(struct gendisk *disk)
+{
+	blk_mark_disk_dead(disk);
+	blk_mq_freeze_queue_wait(disk->queue);
+}
 #else
 static int mdb_plan_release(struct mdb_dev *dev, struct mdb_plan *plan)
 {
@@ -1009,6 +1056,15 @@ static void mdb_give_ram(struct mdb_dev *dev, const struct mdb_plan *plan)
 }
 
 static void mdb_free_ram_name(void)
+{
+}
+
+static bool mdb_claim_unopened(struct gendisk *disk, bool *releasing)
+{
+	return false;
+}
+
+static void mdb_kill_disk(struct gendisk *disk)
 {
 }
 #endif
@@ -1034,7 +1090,7 @@ static int mdb_release(struct mdb_dev *dev)
 	struct mdb_plan plan;
 	int err = 0;
 
-	if (!MDB_CAN_RELEASE) {
+	if (!IS_ENABLED(CONFIG_MEMORY_HOTPLUG)) {
 		pr_warn("%s: not released: needs memory hotplug (CONFIG_MEMORY_HOTPLUG) and Linux 5.19 or later\n",
 			dev->name);
 		return -EOPNOTSUPP;
@@ -1084,7 +1140,7 @@ static int mdb_init_tag_set(void)
 	set->queue_depth = MDB_QUEUE_DEPTH;
 	set->numa_node = NUMA_NO_NODE;
 	/* An I/O scheduler would only add a lock in front of a memcpy. */
-	set->flags = MDB_MQ_F_MERGE | MDB_MQ_F_NO_SCHED;
+	set->flags = BLK_MQ_F_NO_SCHED_BY_DEFAULT;
 	return blk_mq_alloc_tag_set(set);
 }
 

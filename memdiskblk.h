@@ -12,17 +12,14 @@
 
 /*
  * Userspace builds (unit tests, fuzzer, tests/lib/layout.c) find small
- * stand-ins for these headers in tests/include/linux/. compat.h gives the
- * unaligned accessors (their header moved in 6.12); the rest of it is for
- * the module alone.
+ * stand-ins for these headers in tests/include/linux/.
  */
 #include <linux/build_bug.h>
 #include <linux/kernel.h>
 #include <linux/stddef.h>
 #include <linux/string.h>
 #include <linux/types.h>
-
-#include "compat.h"
+#include <linux/unaligned.h>
 
 /* Where MEMDISK puts things (docs/memdisk-tables.md). */
 #define MDB_LOWMEM_END		0xA0000u	/* end of conventional memory */

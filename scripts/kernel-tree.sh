@@ -2,10 +2,12 @@
 # The kernel source tree the test kernels are built from: the newest
 # Debian linux-source tarball in /usr/src, extracted once, and beside it a
 # copy made of hard links with the memdiskblk series (make kernel-patch)
-# applied. Both live outside the repository, in $MDB_MATRIX_CACHE/linux
-# (default /var/cache/memdiskblk/linux); the copy is remade only when the
-# series' diffs change, and keeps the timestamps of every file the series
-# does not touch, so builds from it stay incremental.
+# applied, and, in a tree older than the interfaces the driver is written
+# against, the test-only patch on top that puts compat.h beside the driver
+# (kernel-patch.py --test-compat). Both live outside the repository, in
+# $MDB_MATRIX_CACHE/linux (default /var/cache/memdiskblk/linux); the copy
+# is remade only when the patches' diffs change, and keeps the timestamps
+# of every file they do not touch, so builds from it stay incremental.
 # With an argument, that tarball (another release's linux-source) instead.
 # Prints the patched tree's path; $tree.stamp holds the digest of its
 # inputs. Kernels are built from it out of tree (make O=...), so the tree
@@ -40,9 +42,13 @@ fi
 
 series=$(mktemp -d)
 trap 'rm -rf "$series"' EXIT
-python3 "$here/scripts/kernel-patch.py" --ksrc "$pristine" --out "$series" >/dev/null
+python3 "$here/scripts/kernel-patch.py" --ksrc "$pristine" --out "$series" \
+	--test-compat >/dev/null
+# The patches to apply, in order: "$@" from here on.
+set -- "$series"/000[1-9]-*.patch
+[ ! -f "$series/test-compat.patch" ] || set -- "$@" "$series/test-compat.patch"
 # What the tree holds depends on the diffs, not on dates or messages.
-diffs=$(for p in "$series"/000[1-9]-*.patch; do sed -n '/^diff --git /,$p' "$p"; done |
+diffs=$(for p in "$@"; do sed -n '/^diff --git /,$p' "$p"; done |
 	sha256sum | cut -c1-16)
 want="$want-$diffs"
 if [ "$(cat "$tree.stamp" 2>/dev/null)" != "$want" ]; then
@@ -51,7 +57,7 @@ fi
 if [ "$(cat "$tree.stamp" 2>/dev/null)" != "$want" ]; then
 	rm -rf "$tree.new"
 	cp -al "$pristine" "$tree.new"
-	for p in "$series"/000[1-9]-*.patch; do
+	for p in "$@"; do
 		git -C "$tree.new" apply --check "$p"
 		patch -d "$tree.new" -p1 -s --batch < "$p"
 	done

@@ -26,6 +26,9 @@ NAME = "memdiskblk"
 PACKAGE = "memdiskblk-dkms"
 # The module's own sources: what DKMS builds (tests/lib/images.py agrees).
 SOURCES = images.SOURCES
+# The directories SOURCES' paths have below the source tree (compat/).
+SOURCE_DIRS = sorted({p.as_posix() for s in SOURCES for p in Path(s).parents
+                      if p != Path(".")})
 # The other packaging pieces debian/memdiskblk-dkms.install names.
 INITRAMFS_PIECES = ["initramfs/initramfs-tools/hooks/memdiskblk",
                     "initramfs/initramfs-tools/scripts/init-top/memdiskblk",

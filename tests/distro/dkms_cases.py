@@ -14,6 +14,7 @@ def stage_source(dest):
     tests/.cache too)."""
     dest.mkdir(parents=True)
     for name in SOURCES + ["dkms.conf"]:
+        (dest / name).parent.mkdir(parents=True, exist_ok=True)
         (dest / name).write_bytes((ROOT / name).read_bytes())
     return dest
 

@@ -21,8 +21,8 @@ import tempfile
 import threading
 from pathlib import Path
 
-from common import (CACHE, NAME, PACKAGE, ROOT, SOURCES, changelog_version,
-                    header_kernels, run, upstream_version)
+from common import (CACHE, NAME, PACKAGE, ROOT, SOURCE_DIRS, SOURCES,
+                    changelog_version, header_kernels, run, upstream_version)
 
 WORK = CACHE / "rpm-arch"
 RULE = "60-persistent-memdiskblk.rules"
@@ -154,6 +154,7 @@ def check_rpm(c, pkg, unpacked):
 
     usrsrc = f"/usr/src/{NAME}-{up}"
     want = {usrsrc: DIR, **{f"{usrsrc}/{n}": FILE for n in SOURCES + ["dkms.conf"]},
+            **{f"{usrsrc}/{d}": DIR for d in SOURCE_DIRS},
             f"/usr/lib/udev/rules.d/{RULE}": FILE,
             f"/usr/lib/udev/rules.d/{ONLINE}": FILE,
             f"/usr/lib/udev/{HELPER}": EXE,
@@ -247,7 +248,7 @@ def check_arch(c, pkg, unpacked):
     dirs = ["usr", "usr/lib", "usr/lib/initcpio", "usr/lib/initcpio/hooks",
             "usr/lib/initcpio/install", "usr/lib/udev", "usr/lib/udev/rules.d",
             "usr/share", "usr/share/doc", f"usr/share/doc/{PACKAGE}", "usr/src",
-            usrsrc]
+            usrsrc, *(f"{usrsrc}/{d}" for d in SOURCE_DIRS)]
     want = {**{d: DIR for d in dirs},
             ".PKGINFO": FILE, ".BUILDINFO": FILE, ".MTREE": FILE,
             **{f"{usrsrc}/{n}": FILE for n in SOURCES + ["dkms.conf"]},
@@ -319,7 +320,8 @@ def case_version(c, host):
     for kind in ("rpm", "arch"):
         usrsrc = WORK / f"{kind}-root" / f"usr/src/{NAME}-{up}"
         c.expect(usrsrc.is_dir(), f"{kind}: /usr/src/{NAME}-{up}")
-        trees[kind] = {p.name: p.read_bytes() for p in usrsrc.iterdir()}
+        trees[kind] = {p.relative_to(usrsrc).as_posix(): p.read_bytes()
+                       for p in usrsrc.rglob("*") if p.is_file()}
     c.expect(trees["rpm"] == trees["arch"],
              "the RPM and the Arch package carry the same /usr/src tree")
     c.eq(sorted(trees["rpm"]), sorted(SOURCES + ["dkms.conf"]),

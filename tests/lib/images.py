@@ -39,9 +39,10 @@ IPXE_ROM = Path("/usr/lib/ipxe/qemu/pxe-e1000.rom")
 # test data: ../shared/ventoy, absent on most machines.
 VENTOY = ROOT.parent / "shared" / "ventoy"
 VENTOY_EFI_SECTORS = 65536  # partition 2, VTOYEFI: 32 MiB, as Ventoy checks
-# The module's sources (VERSION gives MODULE_VERSION; Kbuild reads it).
+# The module's sources (VERSION gives MODULE_VERSION; Kbuild reads it),
+# as paths below the repository and below the build directory.
 SOURCES = ["Kbuild", "Makefile", "VERSION", "memdiskblk.c", "memdiskblk.h",
-           "memdiskblk_scan.c", "compat.h"]
+           "memdiskblk_scan.c", "compat.h", "compat/linux/unaligned.h"]
 # Filesystems the guest mounts; their dependencies are found in modules.dep.
 # efivarfs: the UEFI variables a firmware-booted guest reads back
 # (tests/e2e/cases/ventoy-hostile.py); it loads, unused, everywhere else.
@@ -151,6 +152,7 @@ def _build_module(kver, extra_flags):
         shutil.rmtree(out)
     out.mkdir(parents=True)
     for name in SOURCES:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / name, out / name)
     other = OTHER_KERNELS.get(kver, {})
     if not other.get("chroot"):

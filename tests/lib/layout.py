@@ -29,7 +29,6 @@ SOURCE = Path(__file__).resolve().parent / "layout.c"
 def _inputs():
     yield SOURCE
     yield ROOT / "memdiskblk.h"
-    yield ROOT / "compat.h"
     yield from sorted((ROOT / "tests" / "include").rglob("*.h"))
 
 

@@ -7,12 +7,15 @@ Cases, one line each, then "N passed, N failed":
   the newest linux-source Debian's archive offers (trixie-backports, in
   the chroot tests/matrix.py uses): it applies (git apply --check, patch
   -p1 --dry-run), checkpatch --strict finds nothing but the MAINTAINERS
-  reminder, no compat layer is left, nobody but the generating identity
-  is named.
+  reminder, the driver's files are the repository's but for the line
+  including compat.h, no compat layer is left, nobody but the generating
+  identity is named.
 - w1/VER-m, w1/VER-y: the patched tree builds drivers/block/memdisk/ with
   W=1 and no warning, as a module and built in. For 6.12 these are the
   debug kernel (=m, tests/debug/debug.config) and the built-in boot kernel
-  (=y); for the newest tree a prepared tree with a small configuration.
+  (=y), from the series and the test-only patch that puts compat.h beside
+  the driver (scripts/kernel-tree.sh); for the newest tree, which needs no
+  compat.h, a prepared tree with a small configuration.
 - builtin-*: the built-in kernel (tests/upstream/builtin.config: no PCI,
   no modules, no initramfs support) boots through real MEMDISK with its
   root file system on /dev/memdisk0p1 or /dev/memdisk0, and through OVMF
@@ -132,7 +135,8 @@ def series(tree, c):
     apply to the unpatched tree (git apply --check, patch -p1
     --dry-run); checkpatch --strict from the tree reports only the
     MAINTAINERS reminder for new files; drivers/block/memdisk/ holds
-    the scan file byte for byte and no compat layer; Kconfig has a
+    the driver's files byte for byte, but for memdiskblk.c's one line
+    including compat.h, and no compat layer; Kconfig has a
     tristate, x86_64-only entry with help; the admin-guide page is
     linked from its index; the only person named is the git identity
     that generated it, on From and Signed-off-by."""
@@ -168,12 +172,20 @@ def series(tree, c):
             added[m.group(1)] = "".join(ln[1:] + "\n" for ln in
                                         m.group(2).splitlines())
     d = "drivers/block/memdisk/"
-    c.eq(added.get(d + "memdiskblk_scan.c"),
-         (ROOT / "memdiskblk_scan.c").read_text(), "the scan file as it is")
+    include = '#include "compat.h"\n'
+    for src in sorted(ROOT.glob("*.[ch]")):
+        if src.name == "compat.h":
+            continue
+        own = src.read_text()
+        c.eq(added.get(d + src.name), own.replace(include, ""),
+             f"{src.name} as it is" + (", but for the line including compat.h"
+                                       if include in own else ""))
+    c.eq((ROOT / "memdiskblk.c").read_text().count(include), 1,
+         "memdiskblk.c includes compat.h, in one line")
     code = "".join(v for f, v in added.items() if f.startswith(d))
     code = re.sub(r"/\*.*?\*/|//[^\n]*", "", code, flags=re.S)
-    left = re.findall(r"LINUX_VERSION_CODE|KERNEL_VERSION|compat\.h|\bmdb_kmap_bvec\b|"
-                      r"\bMDB_MQ_F_\w+", code)
+    left = re.findall(r"LINUX_VERSION_CODE|KERNEL_VERSION|compat\.h|"
+                      r"\bbackport_\w+|\bmemdiskblk_open_disk\b", code)
     c.expect(code and not left, f"no compat layer in the driver: {left[:3]}")
     kconfig = added.get(d + "Kconfig", "")
     c.expect(re.search(r"^\ttristate ", kconfig, re.M), "Kconfig: tristate")
@@ -221,7 +233,11 @@ def case_w1_612(kind):
     def case(k, c):
         """The driver compiles with W=1 and no warning, and the whole
         kernel build shows no warning from it: =m in the debug kernel,
-        =y in the built-in boot kernel (6.12 with the series)."""
+        =y in the built-in boot kernel (6.12 with the series and the
+        test-only patch that adds compat.h)."""
+        tree = pristine()[1]
+        c.expect((tree / "drivers/block/memdisk/compat.h").exists(),
+                 "the 6.12 tree has compat.h beside the driver")
         if kind == "m":
             sh(["sh", str(ROOT / "scripts/debug-kernel.sh")])
             cfg = (LINUX / "debug/.config").read_text()
@@ -239,10 +255,13 @@ def case_w1_612(kind):
 
 def case_w1_newest(kind):
     def case(k, c):
-        """The newest linux-source with the series: allnoconfig plus the
-        driver (=m or =y) prepared, and drivers/block/memdisk/ compiled
-        with W=1 and no warning."""
+        """The newest linux-source with the series alone (no compat.h):
+        allnoconfig plus the driver (=m or =y) prepared, and
+        drivers/block/memdisk/ compiled with W=1 and no warning."""
         tarball, version = k.newest()
+        tree = pristine(tarball)[1]
+        c.expect(not (tree / "drivers/block/memdisk/compat.h").exists(),
+                 "no compat.h in the newest tree")
         frag = OUT / f"w1-{kind}.config"
         frag.parent.mkdir(parents=True, exist_ok=True)
         frag.write_text("CONFIG_64BIT=y\nCONFIG_BLOCK=y\nCONFIG_BLK_DEV=y\n"
