@@ -133,7 +133,9 @@ class Target:
         mirror, env = matrix.environment()
         with images.locked(self.NAME):
             if (self.root / "usr/bin/apt-get").exists():
-                self.clean()    # a package left half-installed blocks apt
+                # Before apt: a package left half-installed blocks it. A
+                # new chroot has nothing of the project to clean.
+                self.clean()
             else:
                 matrix.sh(["debootstrap", "--variant=minbase", "bookworm",
                            str(self.root), mirror], env=env)
@@ -150,7 +152,6 @@ class Target:
             matrix.in_chroot(self.root, "apt-get update -q >/dev/null; "
                              "apt-get install -y -q --no-install-recommends "
                              f"{' '.join(self.PACKAGES)} >/dev/null", env)
-        self.clean()
 
     def path(self, path):
         """A path of the chroot, seen from here."""
